@@ -1,0 +1,1 @@
+print("Chapter01-Clusters: under construction")

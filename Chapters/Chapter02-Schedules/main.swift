@@ -1,0 +1,1 @@
+print("Chapter02-Schedules: under construction")

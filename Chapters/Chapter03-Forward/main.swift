@@ -1,0 +1,1 @@
+print("Chapter03-Forward: under construction")

@@ -1,0 +1,1 @@
+print("Chapter04-MLPDenoiser: under construction")

@@ -1,0 +1,1 @@
+print("Chapter05-UNet: under construction")

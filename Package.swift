@@ -1,0 +1,76 @@
+// swift-tools-version:6.0
+// Diffusion from Scratch in Swift — see README.md ("How the code is organised").
+import PackageDescription
+
+// Swift's default x86-64 target is SSE2 only: no AVX, no FMA. The fast kernels ask the
+// compiler for the build machine's own instructions. On other architectures (Apple
+// silicon, aarch64 Linux) NEON is the baseline and no flag is needed.
+#if arch(x86_64)
+let fastFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native", "-Ounchecked"])]
+#else
+let fastFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+#endif
+
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// One executable target per chapter: `Chapters/ChapterNN-Name/main.swift`.
+func chapter(_ name: String, _ deps: [Target.Dependency] = []) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["TinyTensor", "Diffusion", "Figures", "ChapterSupport", argumentParser] + deps,
+        path: "Chapters/\(name)",
+        exclude: ["README.md"],
+        swiftSettings: fastFlags)
+}
+
+let chapters = [
+    "Chapter01-Clusters",
+    "Chapter02-Schedules",
+    "Chapter03-Forward",
+    "Chapter04-MLPDenoiser",
+    "Chapter05-UNet",
+]
+
+let package = Package(
+    name: "DiffusionFromScratch",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "TinyTensor", targets: ["TinyTensor"]),
+        .library(name: "Diffusion", targets: ["Diffusion"]),
+        .library(name: "Figures", targets: ["Figures"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libpng-dev, libgif-dev, zlib1g-dev).
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CGIF", path: "Sources/CGIF",
+                       providers: [.apt(["libgif-dev"]), .brew(["giflib"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // The tensor library: Foundation and Dispatch only.
+        .target(name: "TinyTensor", swiftSettings: fastFlags),
+        // The DDPM pieces, named after the paper.
+        .target(name: "Diffusion", dependencies: ["TinyTensor", "CZlib"], swiftSettings: fastFlags),
+        // Pictures without Python: PNG/GIF through libpng/giflib, canvas, plots, image grids.
+        .target(name: "Figures", dependencies: ["TinyTensor", "CPNG", "CGIF"], swiftSettings: fastFlags),
+        // Shared command-line bits of the chapters: output folder, errors, timing.
+        .target(name: "ChapterSupport", dependencies: ["TinyTensor", "Figures", argumentParser],
+                swiftSettings: fastFlags),
+
+        .executableTarget(name: "Benchmarks", dependencies: ["TinyTensor", "Diffusion"],
+                          path: "Benchmarks/Sources", swiftSettings: fastFlags),
+
+        .testTarget(name: "TinyTensorTests", dependencies: ["TinyTensor"],
+                    resources: [.copy("Fixtures")], swiftSettings: fastFlags),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TinyTensor"],
+                    resources: [.copy("Fixtures")], swiftSettings: fastFlags),
+        .testTarget(name: "FiguresTests", dependencies: ["Figures", "TinyTensor"], swiftSettings: fastFlags),
+        .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0) },
+                    swiftSettings: fastFlags),
+    ] + chapters.map { chapter($0) },
+    swiftLanguageModes: [.v5]
+)
