@@ -70,6 +70,9 @@ struct Chapter05: ParsableCommand {
             throw ChapterError("unknown --block '\(block)'; choose resnet or convnext.")
         }
         let out = try common.start("Chapter05-UNet")
+        // The images come from Debian's dataset-fashion-mnist; without it, stop before writing anything.
+        let data: FashionMNIST
+        do { data = try FashionMNIST(split: .train, limit: batchSize) } catch { throw ChapterError("\(error)") }
         var rng = RandomGenerator(seed: common.seed)
 
         // MARK: 1. Build the model and print its summary
@@ -120,8 +123,6 @@ struct Chapter05: ParsableCommand {
         // The forward process in closed form (Chapter 3), with the Annotated blog's linear
         // schedule of T = 300 steps:  x_t = √ᾱ_t · x₀ + √(1 − ᾱ_t) · ε.
         // Images, noise ε and steps t are drawn once and kept for every training step.
-        let data: FashionMNIST
-        do { data = try FashionMNIST(split: .train, limit: batchSize) } catch { throw ChapterError("\(error)") }
         let x0 = data.images(Array(0..<batchSize))                                 // [B, 1, 28, 28] in [−1, 1]
         let noise = Tensor.randn(x0.shape, using: &rng)                            // [B, 1, 28, 28]
         let t = rng.integers(count: batchSize, below: Chapter05.timesteps)         // B steps in 0 ..< 300
