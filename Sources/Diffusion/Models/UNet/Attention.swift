@@ -7,6 +7,16 @@ func splitHeads(_ t: Tensor, heads: Int) -> Tensor {
     return t.reshape([b, heads, c / heads, h * w])                        // [B, heads, d, N]
 }
 
+/// q, k, v = chunk(Conv1×1(x; W_qkv), 3) along the channels, computed as three 1×1 convs with
+/// the three row blocks of W_qkv (the same numbers). Slicing the small weight instead of the
+/// big output saves the backward pass three scatters of a [B, 3·hidden, H, W] gradient.
+/// Each result is split into heads: `[B, heads, d, H·W]`.
+func projectQKV(_ x: Tensor, _ toQKV: Conv2d, heads: Int) -> (q: Tensor, k: Tensor, v: Tensor) {
+    let w = toQKV.weight.chunk(3, axis: 0)                                // 3 × [hidden, C, 1, 1]
+    let parts = w.map { splitHeads(Tensor.conv2d(x, weight: $0, bias: nil), heads: heads) }  // 3 × [B, heads, d, N]
+    return (parts[0], parts[1], parts[2])
+}
+
 /// Multi-head self-attention over the pixels of a feature map (Vaswani et al. 2017), used in
 /// the middle of the U-Net where the map is smallest (7×7 for Fashion-MNIST):
 ///
@@ -32,10 +42,8 @@ public final class Attention: Module, UNetLayer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let (b, h, w) = (x.shape[0], x.shape[2], x.shape[3])
-        let qkv = toQKV(x).chunk(3, axis: 1)                              // 3 × [B, hidden, H, W]
-        let q = splitHeads(qkv[0], heads: heads) * scale                  // [B, heads, d, N]
-        let k = splitHeads(qkv[1], heads: heads)                          // [B, heads, d, N]
-        let v = splitHeads(qkv[2], heads: heads)                          // [B, heads, d, N]
+        let (query, k, v) = projectQKV(x, toQKV, heads: heads)            // 3 × [B, heads, d, N]
+        let q = query * scale                                             // [B, heads, d, N]
         let sim = q.transpose(2, 3).matmul(k)                             // [B, heads, N, N]  sim_ij = qᵢ·kⱼ
         let attn = sim.softmax(axis: -1)                                  // [B, heads, N, N]  rows sum to 1
         let out = attn.matmul(v.transpose(2, 3))                          // [B, heads, N, d]
@@ -71,10 +79,9 @@ public final class LinearAttention: Module, UNetLayer {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let (b, h, w) = (x.shape[0], x.shape[2], x.shape[3])
-        let qkv = toQKV(x).chunk(3, axis: 1)                              // 3 × [B, hidden, H, W]
-        let q = splitHeads(qkv[0], heads: heads).softmax(axis: -2) * scale  // [B, heads, d, N]  softmax over d
-        let k = splitHeads(qkv[1], heads: heads).softmax(axis: -1)        // [B, heads, d, N]  softmax over N
-        let v = splitHeads(qkv[2], heads: heads)                          // [B, heads, e, N]
+        let (query, key, v) = projectQKV(x, toQKV, heads: heads)         // 3 × [B, heads, d, N]
+        let q = query.softmax(axis: -2) * scale                           // [B, heads, d, N]  softmax over d
+        let k = key.softmax(axis: -1)                                     // [B, heads, d, N]  softmax over N
         let context = k.matmul(v.transpose(2, 3))                         // [B, heads, d, e]
         let out = context.transpose(2, 3).matmul(q)                       // [B, heads, e, N]
         return toOut(out.reshape([b, -1, h, w]))                          // [B, dim, H, W]
