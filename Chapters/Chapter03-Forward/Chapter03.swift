@@ -57,7 +57,7 @@ struct Chapter03: ParsableCommand {
             throw ChapterError("--image-timesteps must be at least 200 to show t = 0, 50, 100, 150, 199, got \(imageTimesteps).")
         }
         let diffusion = GaussianDiffusion(schedule: try NoiseSchedule(named: schedule, timesteps: timesteps))
-        let photoURL = try findPhoto()
+        let photo = try loadPhoto(try findPhoto())                                           // [1, 3, S, S]
         let out = try common.start("Chapter03-Forward")
         var rng = RandomGenerator(seed: common.seed)
         let T = timesteps
@@ -137,8 +137,7 @@ struct Chapter03: ParsableCommand {
         // Resize(128) + CenterCrop(128) + ToTensor + (x·2 − 1), as in the Annotated Diffusion
         // cat demo, then x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε for t = 0, 50, 100, 150, 199 under a
         // linear and a cosine schedule with T = 200. One ε for everything, so the rows differ
-        // only by the schedule.
-        let photo = try loadPhoto(photoURL)                                                  // [1, 3, S, S]
+        // only by the schedule. (The photo was read first, so a bad --image fails before any output.)
         let cat = [try NoiseSchedule(.linear, timesteps: imageTimesteps), try NoiseSchedule(.cosine, timesteps: imageTimesteps)]
             .map(GaussianDiffusion.init(schedule:))
         let eps = Tensor.randn(photo.shape, using: &rng)                                     // [1, 3, S, S]
