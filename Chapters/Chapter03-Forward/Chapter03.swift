@@ -46,12 +46,16 @@ struct Chapter03: ParsableCommand {
     @Option(help: "Steps T for the photo (the Annotated cat demo: 200).")
     var imageTimesteps = 200
 
+    @Option(help: "Photo GIF: one frame every this many steps (1 = every t; the file grows with it).")
+    var catEvery = 4
+
     @Option(help: "Side of the centre-cropped, resized photo in pixels.")
     var imageSize = 128
 
     func run() throws {
         let clock = Stopwatch()
         guard every >= 1 else { throw ChapterError("--every must be at least 1, got \(every).") }
+        guard catEvery >= 1 else { throw ChapterError("--cat-every must be at least 1, got \(catEvery).") }
         guard (8...512).contains(imageSize) else { throw ChapterError("--image-size must be between 8 and 512, got \(imageSize).") }
         guard imageTimesteps >= 200 else {
             throw ChapterError("--image-timesteps must be at least 200 to show t = 0, 50, 100, 150, 199, got \(imageTimesteps).")
@@ -146,11 +150,12 @@ struct Chapter03: ParsableCommand {
         let grid = photoGrid(cells, rowLabels: cat.map { "\($0.schedule.kind.rawValue), T = \($0.timesteps)" })
         try grid.writePNG(to: out.file("cat_noised.png"))
         print("\nwrote \(out.display("cat_noised.png"))")
-        let catStep = common.quick ? 10 : 1
+        let catStep = common.quick ? max(catEvery, 10) : catEvery
         var catFrames: [Canvas] = []
-        for t in stride(from: 0, to: imageTimesteps, by: catStep) {
+        let catTimes = Array(stride(from: 0, to: imageTimesteps, by: catStep))
+        for t in catTimes + (catTimes.last == imageTimesteps - 1 ? [] : [imageTimesteps - 1]) {
             let cells = cat.map { d in [("\(d.schedule.kind.rawValue) t = \(t)", d.qSample(photo, t: [t], noise: eps))] }
-            catFrames.append(photoGrid(cells, rowLabels: nil, columns: true))
+            catFrames.append(photoGrid(cells, rowLabels: nil, columns: true, scale: 1))
         }
         try GIFWriter.write(frames: catFrames, delays: catFrames.indices.map { $0 == catFrames.count - 1 ? 150 : 4 },
                             to: out.file("cat_forward.gif"))
@@ -185,10 +190,10 @@ struct Chapter03: ParsableCommand {
         ax.title = "t = \(t) / \(timesteps)"
     }
 
-    /// Photos [1, 3, S, S] in [−1, 1] shown at 2× with a caption above each and an optional
+    /// Photos [1, 3, S, S] in [−1, 1] shown at `scale`× with a caption above each and an optional
     /// label left of each row; `columns` lays the rows out side by side instead (GIF frames).
-    func photoGrid(_ cells: [[(String, Tensor)]], rowLabels: [String]?, columns: Bool = false) -> Canvas {
-        let side = 2 * imageSize, gap = 12, caption = 20, labelWidth = rowLabels == nil ? 0 : 24
+    func photoGrid(_ cells: [[(String, Tensor)]], rowLabels: [String]?, columns: Bool = false, scale: Int = 2) -> Canvas {
+        let side = scale * imageSize, gap = 12, caption = 20, labelWidth = rowLabels == nil ? 0 : 24
         let layout = columns ? cells.flatMap { $0 }.map { [$0] } : cells   // rows of cells
         let nRows = columns ? 1 : layout.count, nCols = columns ? layout.count : layout[0].count
         var canvas = Canvas(width: labelWidth + gap + nCols * (side + gap), height: gap + nRows * (side + caption + gap))
@@ -197,7 +202,7 @@ struct Chapter03: ParsableCommand {
                 let (text, image) = columns ? layout[c][0] : layout[r][c]
                 let x = labelWidth + gap + c * (side + gap), y = gap + r * (side + caption + gap)
                 canvas.text(text, x: x + side / 2, y: y, anchor: TextAnchor(.center, .top))
-                canvas.draw(ImageGrid.make(image, nrow: 1, padding: 0, scale: 2), x: x, y: y + caption)
+                canvas.draw(ImageGrid.make(image, nrow: 1, padding: 0, scale: scale), x: x, y: y + caption)
             }
             if let rowLabels {
                 canvas.text(rowLabels[r], x: 6, y: gap + r * (side + caption + gap) + caption + side / 2,
