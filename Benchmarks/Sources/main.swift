@@ -1,1 +1,60 @@
-print("benchmarks: under construction")
+import Foundation
+import TinyTensor
+
+// The benchmark executable: `swift run -c release Benchmarks [section] [--threads N]`.
+//
+// Each section is one file (MatmulBenchmark.swift, ...) with a `run(options)` function;
+// add a new one to `sections` below. `all` (the default) runs every section in order.
+
+/// Command-line settings shared by every section.
+struct BenchmarkOptions {
+    /// Threads for TinyTensor's kernels (and for the reference libraries, where they allow it).
+    var threads = Parallel.threadCount
+}
+
+let sections: [(name: String, summary: String, run: (BenchmarkOptions) -> Void)] = [
+    ("matmul", "GFLOP/s of gemm at square and MLP shapes beside numpy's matmul", MatmulBenchmark.run),
+    ("conv", "the U-Net's conv2d, GroupNorm and softmax at batch 128 beside PyTorch CPU", ConvBenchmark.run),
+]
+
+func usage() -> String {
+    let names = sections.map { "  \($0.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \($0.summary)" }
+    return """
+    usage: swift run -c release Benchmarks [all | \(sections.map(\.name).joined(separator: " | "))] [--threads N]
+    \(names.joined(separator: "\n"))
+    """
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n\(usage())\n".utf8))
+    exit(2)
+}
+
+var options = BenchmarkOptions()
+var chosen: [String] = []
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--threads":
+        guard let value = arguments.popFirst(), let n = Int(value), n >= 1 else {
+            fail("--threads needs a whole number of at least 1, for example --threads 2.")
+        }
+        options.threads = n
+    case "-h", "--help":
+        print(usage())
+        exit(0)
+    default:
+        guard argument == "all" || sections.contains(where: { $0.name == argument }) else {
+            fail("unknown section '\(argument)'; pick one of the sections below.")
+        }
+        chosen.append(argument)
+    }
+}
+if chosen.isEmpty || chosen.contains("all") { chosen = sections.map(\.name) }
+
+Parallel.threadCount = options.threads
+print("Benchmarks: \(chosen.joined(separator: ", ")); threads \(options.threads); load average \(Timing.loadAverage() ?? "unknown")")
+for section in sections where chosen.contains(section.name) {
+    print("")
+    section.run(options)
+}

@@ -1,0 +1,90 @@
+/// Packing: copying a block of A or B into the exact order the micro-kernel reads it.
+///
+/// The micro-kernel (GEMMMicroKernel.swift) walks p = 0..<kc and at each step wants
+/// 12 consecutive values of A's column p and 32 consecutive values of B's row p. In the
+/// caller's matrices those values are scattered (a row stride apart, or transposed), so
+/// before the heavy loops each block is copied once into a small contiguous buffer:
+///
+///     packed A block (mc × kc):  ⌈mc/12⌉ micro-panels, each kc × 12:  Ã[p * 12 + i]
+///     packed B block (kc × nc):  ⌈nc/32⌉ micro-panels, each kc × 32:  B̃[p * 32 + j]
+///
+/// After packing every load in the inner loop is sequential, the buffers fit the caches
+/// they are meant for, and the transposes are free: `transA`/`transB` only change how the
+/// packing reads the source, never the micro-kernel. Rows or columns past the edge of
+/// the matrix are filled with zeros, so the micro-kernel always runs on a full tile.
+///
+/// op(A)[i, p] = transA ? a[p * lda + i] : a[i * lda + p]     (op(A) is [M, K])
+/// op(B)[p, j] = transB ? b[j * ldb + p] : b[p * ldb + j]     (op(B) is [K, N])
+enum GEMMPack {
+    /// Packs rows `i0 ..< i0 + mc` and columns `p0 ..< p0 + kc` of op(A) into `dst`,
+    /// as ⌈mc/12⌉ micro-panels of kc × 12 floats.
+    static func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, p0: Int,
+                      mc: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
+        let mr = GEMMMicroKernel.mr
+        var out = dst
+        for ir in stride(from: 0, to: mc, by: mr) {
+            let rows = min(mr, mc - ir)
+            if transA {
+                // op(A)'s column p is A's row p: 12 consecutive floats per step.
+                var src = a + p0 * lda + i0 + ir
+                for _ in 0..<kc {
+                    for i in 0..<rows { out[i] = src[i] }
+                    for i in rows..<mr { out[i] = 0 }
+                    src += lda
+                    out += mr
+                }
+            } else {
+                // Each of the 12 rows of A is read along p and written 12 apart.
+                for i in 0..<rows {
+                    let src = a + (i0 + ir + i) * lda + p0
+                    for p in 0..<kc { out[p * mr + i] = src[p] }
+                }
+                if rows < mr {
+                    for p in 0..<kc { for i in rows..<mr { out[p * mr + i] = 0 } }
+                }
+                out += kc * mr
+            }
+        }
+    }
+
+    /// Packs rows `p0 ..< p0 + kc` and columns `j0 ..< j0 + nc` of op(B) into `dst`
+    /// (64-byte aligned), as ⌈nc/32⌉ micro-panels of kc × 32 floats.
+    static func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, j0: Int,
+                      kc: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
+        let nr = GEMMMicroKernel.nr
+        var out = dst
+        for jr in stride(from: 0, to: nc, by: nr) {
+            let cols = min(nr, nc - jr)
+            if transB {
+                // op(B) = Bᵀ: op(B)'s column j is B's row j, read along p and written 32 apart.
+                for j in 0..<cols {
+                    let src = b + (j0 + jr + j) * ldb + p0
+                    for p in 0..<kc { out[p * nr + j] = src[p] }
+                }
+                if cols < nr {
+                    for p in 0..<kc { for j in cols..<nr { out[p * nr + j] = 0 } }
+                }
+            } else if cols == nr {
+                // The common case: 32 consecutive floats of B's row p, copied as two vectors.
+                var src = b + p0 * ldb + j0 + jr
+                for p in 0..<kc {
+                    let raw = UnsafeRawPointer(src)
+                    let o = UnsafeMutableRawPointer(out + p * nr)
+                    o.storeBytes(of: raw.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    o.storeBytes(of: raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self),
+                                 toByteOffset: 64, as: SIMD16<Float>.self)
+                    src += ldb
+                }
+            } else {
+                var src = b + p0 * ldb + j0 + jr
+                for p in 0..<kc {
+                    let o = out + p * nr
+                    for j in 0..<cols { o[j] = src[j] }
+                    for j in cols..<nr { o[j] = 0 }
+                    src += ldb
+                }
+            }
+            out += kc * nr
+        }
+    }
+}
