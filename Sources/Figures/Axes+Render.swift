@@ -74,7 +74,7 @@ extension Axes {
             canvas.text(yLabel, x: frame.x + pad, y: plot.y + plot.height / 2, rotated: true, anchor: TextAnchor(.left, .middle))
         }
         if let title {
-            canvas.text(title, x: plot.x + plot.width / 2, y: frame.y + pad, bold: true, anchor: TextAnchor(.center, .top))
+            canvas.text(title, x: plot.x + plot.width / 2, y: frame.y + pad, anchor: TextAnchor(.center, .top))
         }
         if let heat, heat.colorbar { drawColorbar(into: &canvas, plot: plot, heat: heat) }
         if let legend { drawLegend(into: &canvas, plot: plot, position: legend, x: xMap, y: yMap) }

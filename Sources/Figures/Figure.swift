@@ -16,7 +16,7 @@ public final class Figure {
     public let cols: Int
     public let panelWidth: Int
     public let panelHeight: Int
-    /// A bold title above all panels.
+    /// A title above all panels.
     public var title: String?
     public var background: Color = .white
     private let panels: [Axes]
@@ -53,7 +53,7 @@ public final class Figure {
     public func render() -> Canvas {
         var canvas = Canvas(width: cols * panelWidth, height: rows * panelHeight + titleHeight, background: background)
         if let title {
-            canvas.text(title, x: canvas.width / 2, y: 8, bold: true, anchor: TextAnchor(.center, .top))
+            canvas.text(title, x: canvas.width / 2, y: 8, anchor: TextAnchor(.center, .top))
         }
         for r in 0..<rows {
             for c in 0..<cols {

@@ -15,9 +15,14 @@ public enum Ticks {
     public static func niceStep(span: Double, maxCount: Int) -> Double {
         guard span > 0, span.isFinite else { return 1 }
         let rough = span / Double(max(1, maxCount))
-        let power = pow(10, (log10(rough)).rounded(.down))
-        for m in [1.0, 2, 5, 10] where m * power >= rough * (1 - 1e-9) { return m * power }
-        return 10 * power
+        let k = Int((log10(rough)).rounded(.down))
+        for m in [1.0, 2, 5, 10] where power(m, k) >= rough * (1 - 1e-9) { return power(m, k) }
+        return power(10, k)
+    }
+
+    /// `m * 10^k`, computed as a division for negative `k` so that 1e-5 is exactly 1e-5.
+    static func power(_ m: Double, _ k: Int) -> Double {
+        k >= 0 ? m * pow(10, Double(k)) : m / pow(10, Double(-k))
     }
 
     /// Tick values: every multiple of the nice step inside `[low, high]`.
@@ -44,12 +49,12 @@ public enum Ticks {
             return (linear(lo, hi, maxCount: maxCount), [])
         }
         let every = max(1, Int((Double(k1 - k0 + 1) / Double(max(1, maxCount))).rounded(.up)))
-        let major = stride(from: k0, through: k1, by: every).map { pow(10, Double($0)) }
+        let major = stride(from: k0, through: k1, by: every).map { power(1, $0) }
         var minor: [Double] = []
         if every == 1 {
             for k in (k0 - 1)...k1 {
                 for m in 2...9 {
-                    let v = Double(m) * pow(10, Double(k))
+                    let v = power(Double(m), k)
                     if v >= lo && v <= hi { minor.append(v) }
                 }
             }
@@ -81,9 +86,9 @@ public enum Ticks {
     /// One label: `value` printed with the decimals `step` needs; scientific notation when
     /// the largest value on the axis is at least 1e5 or below 1e-3.
     public static func format(_ value: Double, step: Double, largest: Double? = nil) -> String {
-        if value == 0 { return "0" }
         let big = largest ?? abs(value)
         if big >= 1e5 || big < 1e-3 {
+            if value == 0 { return "0" }
             // Mantissa digits: enough to tell ticks `step` apart at this exponent.
             let exponent = (log10(abs(value))).rounded(.down)
             let digits = max(0, min(6, Int((exponent - log10(step) - 1e-9).rounded(.up))))

@@ -10,6 +10,7 @@
 ///
 ///     dW_g += dY · colsᵀ                           // [O/G, C/G·kH·kW]  (sum over chunks, in order)
 ///     dx   += col2im(W_gᵀ · dY)                    // [C/G·kH·kW, S·Ho·Wo] → [S, C/G, H, W]
+///           (= conv2d(dy, flipped Wᵀ) for stride 1, computed that way: see `backward`)
 ///     db[o] = Σ_{s, oh, ow} dy[s, o, oh, ow]
 ///
 /// The transposed convolution is the same pair with the roles swapped: its forward pass is
@@ -74,15 +75,29 @@ enum ConvGEMM {
         }
     }
 
-    /// Gradients of `forward`: dx (zeroed here), dw (overwritten), each only when asked for.
+    /// Gradients of `forward`: dx and dw (both overwritten), each only when asked for.
+    ///
+    /// With stride 1 (and p < k), dx is itself a convolution — of dy, padded by k − 1 − p, with
+    /// the kernel flipped and its in/out axes swapped: dx = conv2d(dy, w̃), w̃[c, o, i, j] =
+    /// w[o, c, k−1−i, k−1−j]. That product has depth O·k² instead of O (the col2im route
+    /// multiplies by only O per column, then scatters k² partial sums onto every pixel), so it
+    /// keeps the micro-kernel busy. Other strides use col2im(Wᵀ · dy).
     static func backward(_ s: Conv2DShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                          dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          dw: UnsafeMutablePointer<Float>?) {
         let g = s.geometry, plane = g.outPlane, patch = g.patch, og = s.outPerGroup
+        let asConvolution = g.stride == 1 && g.padding < g.kernelH && g.padding < g.kernelW
+            && g.kernelH == g.kernelW
+        if let dx, asConvolution {
+            inputGradientAsConvolution(s, w: w, dy: dy, dx: dx)
+        }
+        let needCols = dw != nil || (dx != nil && !asConvolution)
+        guard needCols else { return }
         let chunk = Im2Col.chunkSize(batch: s.batch, floatsPerSample: (patch + og) * plane)
         let cols = allocateFloats(patch * chunk * plane), dyc = allocateFloats(og * chunk * plane)
         defer { cols.deallocate(); dyc.deallocate() }
-        if let dx { dx.update(repeating: 0, count: s.batch * s.inSample) }
+        let dxCol2im = asConvolution ? nil : dx
+        if let dxCol2im { dxCol2im.update(repeating: 0, count: s.batch * s.inSample) }
         for b0 in stride(from: 0, to: s.batch, by: chunk) {
             let n = min(chunk, s.batch - b0), columns = n * plane
             for gi in 0..<s.groups {
@@ -96,16 +111,42 @@ enum ConvGEMM {
                          a: dyc, lda: columns, b: cols, ldb: columns,
                          beta: b0 == 0 ? 0 : 1, c: dw + gi * og * patch, ldc: patch)
                 }
-                if let dx {
+                if let dxCol2im {
                     // dcols = W_gᵀ · dY: [patch, O/G] · [O/G, S·P], then back onto the pixels.
                     gemm(transA: true, transB: false, m: patch, n: columns, k: og,
                          a: w + gi * og * patch, lda: patch, b: dyc, ldb: columns,
                          beta: 0, c: cols, ldc: columns)
                     Im2Col.col2im(g, cols: cols, samples: n,
-                                  x: dx + b0 * s.inSample + gi * g.channels * g.inPlane, sampleStride: s.inSample)
+                                  x: dxCol2im + b0 * s.inSample + gi * g.channels * g.inPlane, sampleStride: s.inSample)
                 }
             }
         }
+    }
+
+    /// dx = conv2d(dy, w̃, padding k − 1 − p) with w̃[g·C/G + c, o, i, j] = w[g·O/G + o, c, k−1−i, k−1−j]
+    /// (stride 1): the input gradient as a forward convolution.
+    static func inputGradientAsConvolution(_ s: Conv2DShape, w: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                           dx: UnsafeMutablePointer<Float>) {
+        let g = s.geometry, og = s.outPerGroup, cg = g.channels, kh = g.kernelH, kw = g.kernelW
+        let flipped = allocateFloats(s.outChannels * g.patch)
+        defer { flipped.deallocate() }
+        for gi in 0..<s.groups {
+            for o in 0..<og {
+                for c in 0..<cg {
+                    for i in 0..<kh {
+                        for j in 0..<kw {
+                            flipped[(((gi * cg + c) * og + o) * kh + i) * kw + j] =
+                                w[(((gi * og + o) * cg + c) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)]
+                        }
+                    }
+                }
+            }
+        }
+        let back = ConvGeometry(channels: og, height: g.outH, width: g.outW, kernelH: kh, kernelW: kw,
+                                stride: 1, padding: kh - 1 - g.padding, outH: g.height, outW: g.width)
+        let shape = Conv2DShape(batch: s.batch, inChannels: s.outChannels, outChannels: s.inChannels,
+                                groups: s.groups, geometry: back)
+        forward(shape, x: dy, w: flipped, bias: nil, y: dx)
     }
 
     /// db[c] = Σ_{b, q} dy[b, c, q] for dy [B, C, plane]; each channel summed in a fixed order.
