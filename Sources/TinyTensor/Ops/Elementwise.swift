@@ -2,15 +2,22 @@ import Foundation
 
 // MARK: - Binary ops with broadcasting
 
+/// Elementwise loops go parallel above this many elements per thread.
+let elementwiseGrain = 1 << 16
+
 extension Tensor {
     /// Applies `f` elementwise over the broadcast of `a` and `b`.
     @inline(__always)
     static func broadcastMap(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) -> ([Float], [Int]) {
         if a.shape == b.shape {
+            if a.count == 0 { return ([], a.shape) }
             var out = [Float](repeating: 0, count: a.count)
             a.data.withUnsafeBufferPointer { ap in b.data.withUnsafeBufferPointer { bp in
                 out.withUnsafeMutableBufferPointer { op in
-                    for i in 0..<op.count { op[i] = f(ap[i], bp[i]) }
+                    let (x, y, z) = (ap.baseAddress!, bp.baseAddress!, op.baseAddress!)
+                    Parallel.forRanges(op.count, grain: elementwiseGrain) { r in
+                        for i in r { z[i] = f(x[i], y[i]) }
+                    }
                 } } }
             return (out, a.shape)
         }

@@ -10,16 +10,26 @@ extension Tensor {
     @inline(__always)
     public func map(_ op: String, _ f: (Float) -> Float,
                     _ derivative: @escaping (Float, Float) -> Float) -> Tensor {
+        if count == 0 { return Tensor([], shape: shape) }
         var out = [Float](repeating: 0, count: count)
         data.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { y in
-                for i in 0..<y.count { y[i] = f(x[i]) }
+                let (xp, yp) = (x.baseAddress!, y.baseAddress!)
+                Parallel.forRanges(y.count, grain: elementwiseGrain) { r in
+                    for i in r { yp[i] = f(xp[i]) }
+                }
             }
         }
         let x = data
         return Tensor.record(out, shape: shape, inputs: [self], op: op) { g in
             var gx = [Float](repeating: 0, count: g.count)
-            for i in 0..<g.count { gx[i] = g[i] * derivative(x[i], out[i]) }
+            x.withUnsafeBufferPointer { xb in out.withUnsafeBufferPointer { ob in g.withUnsafeBufferPointer { gb in
+                gx.withUnsafeMutableBufferPointer { db in
+                    let (xp, op, gp, dp) = (xb.baseAddress!, ob.baseAddress!, gb.baseAddress!, db.baseAddress!)
+                    Parallel.forRanges(db.count, grain: elementwiseGrain) { r in
+                        for i in r { dp[i] = gp[i] * derivative(xp[i], op[i]) }
+                    }
+                } } } }
             return [gx]
         }
     }
