@@ -14,6 +14,7 @@ struct BenchmarkOptions {
 
 let sections: [(name: String, summary: String, run: (BenchmarkOptions) -> Void)] = [
     ("matmul", "GFLOP/s of gemm at square and MLP shapes beside numpy's matmul", MatmulBenchmark.run),
+    ("mlp", "Chapter 4 training step and sampling beside PyTorch", MLPBenchmark.run),
 ]
 
 func usage() -> String {
