@@ -17,13 +17,18 @@ let fastFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno", "-Ounc
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
+/// Files in a chapter folder that are data, not sources (read at run time by path).
+let chapterAssets: [String: [String]] = [
+    "Chapter03-Forward": ["ASSETS.md", "chelsea.png"],
+]
+
 /// One executable target per chapter: `Chapters/ChapterNN-Name/main.swift`.
 func chapter(_ name: String, _ deps: [Target.Dependency] = []) -> Target {
     .executableTarget(
         name: name,
         dependencies: ["TinyTensor", "Diffusion", "Figures", "ChapterSupport", argumentParser] + deps,
         path: "Chapters/\(name)",
-        exclude: ["README.md"],
+        exclude: ["README.md"] + (chapterAssets[name] ?? []),
         swiftSettings: fastFlags)
 }
 

@@ -1,1 +1,0 @@
-print("Chapter01-Clusters: under construction")

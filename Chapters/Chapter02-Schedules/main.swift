@@ -1,1 +1,0 @@
-print("Chapter02-Schedules: under construction")

@@ -1,0 +1,244 @@
+// Chapter 3 — The forward process: from data to noise.
+//
+// Adding noise one step at a time is a Markov chain (DDPM, Eq. 2):
+//
+//     x_t = √(1 − β_t) x_{t−1} + √β_t ε_t,            ε_t ~ N(0, I)
+//
+// A sum of Gaussians is Gaussian, so all t steps collapse into one (Eq. 4, "the nice property"):
+//
+//     x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε,                   ε ~ N(0, I)
+//
+// That shortcut is what makes training cheap: pick any t, jump straight there. Section 1
+// checks it numerically, section 2 watches the 2-D clusters dissolve, section 3 noises a photo.
+//
+// Run:  swift run -c release Chapter03-Forward        (your own photo: --image cat.png)
+
+import ArgumentParser
+import ChapterSupport
+import Diffusion
+import Figures
+import Foundation
+import TinyTensor
+
+@main
+struct Chapter03: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "Chapter03-Forward",
+        abstract: "q(x_t | x_0) in closed form, checked against the Markov chain; 2-D and photo demos.")
+
+    @OptionGroup var common: ChapterOptions
+
+    @Option(help: "Schedule for the 2-D part (the 2D tutorial: linear).")
+    var schedule = "linear"
+
+    @Option(help: "Steps T for the 2-D part (the 2D tutorial: 250).")
+    var timesteps = 250
+
+    @Option(help: "Samples per timestep in the closed-form-versus-chain check (--quick: 5000).")
+    var checkSamples: Int?
+
+    @Option(help: "Draw a GIF frame every this many steps.")
+    var every = 10
+
+    @Option(help: "A PNG photo to noise (default: the committed chelsea.png).")
+    var image: String?
+
+    @Option(help: "Steps T for the photo (the Annotated cat demo: 200).")
+    var imageTimesteps = 200
+
+    @Option(help: "Photo GIF: one frame every this many steps (1 = every t; the file grows with it).")
+    var catEvery = 4
+
+    @Option(help: "Side of the centre-cropped, resized photo in pixels.")
+    var imageSize = 128
+
+    func run() throws {
+        let clock = Stopwatch()
+        guard every >= 1 else { throw ChapterError("--every must be at least 1, got \(every).") }
+        guard catEvery >= 1 else { throw ChapterError("--cat-every must be at least 1, got \(catEvery).") }
+        guard (8...512).contains(imageSize) else { throw ChapterError("--image-size must be between 8 and 512, got \(imageSize).") }
+        guard imageTimesteps >= 200 else {
+            throw ChapterError("--image-timesteps must be at least 200 to show t = 0, 50, 100, 150, 199, got \(imageTimesteps).")
+        }
+        let diffusion = GaussianDiffusion(schedule: try NoiseSchedule(named: schedule, timesteps: timesteps))
+        let photo = try loadPhoto(try findPhoto())                                           // [1, 3, S, S]
+        let out = try common.start("Chapter03-Forward")
+        var rng = RandomGenerator(seed: common.seed)
+        let T = timesteps
+
+        // MARK: 1. Closed form versus the Markov chain
+        //
+        // Start n copies of one point x_0 = (0, 4) (the top cluster's centre). Run the chain
+        // step by step, and separately jump with Eq. 4. Both should have mean √ᾱ_t x_0 and
+        // variance 1 − ᾱ_t. Standard errors: a mean of n draws s = √((1 − ᾱ)/n), a variance
+        // (1 − ᾱ)·√(2/(n − 1)); the z-score of a difference divides by √2 times that.
+        let n = checkSamples ?? (common.quick ? 5000 : 50_000)
+        guard n >= 100 else { throw ChapterError("--check-samples must be at least 100, got \(n).") }
+        let x0 = Tensor((0..<n).flatMap { _ in [Float(0), 4] }, shape: [n, 2])                // [n, 2]
+        let checkpoints = Set([0, T / 10, T / 4, T / 2, T - 1].filter { $0 >= 0 && $0 < T })
+        print("Forward check: \(n) samples from x_0 = (0, 4), \(schedule) schedule, T = \(T)")
+        print("    t  sqrt(ab)*4   chain mean  closed mean     s.e.     z  |     1-ab  chain var  closed var     s.e.     z")
+        var chain = x0, worst = 0.0
+        for step in 0..<T {
+            chain = diffusion.qStep(chain, t: Array(repeating: step, count: n), noise: Tensor.randn([n, 2], using: &rng))
+            guard checkpoints.contains(step) else { continue }
+            let closed = diffusion.qSample(x0, t: Array(repeating: step, count: n), using: &rng)   // [n, 2]
+            let ab = Double(diffusion.schedule.doubleArrays.alphasCumprod[step])
+            // The y coordinate carries the signal; both coordinates share the variance.
+            let meanChain = Double(chain.select(1, axis: 1).mean().item)
+            let meanClosed = Double(closed.select(1, axis: 1).mean().item)
+            let varChain = Double(chain.variance(axes: [0]).mean().item)
+            let varClosed = Double(closed.variance(axes: [0]).mean().item)
+            let seMean = ((1 - ab) / Double(n)).squareRoot()
+            let seVar = (1 - ab) * (2 / Double(n - 1)).squareRoot() / 2.0.squareRoot()   // mean of 2 coordinates
+            let zMean = (meanChain - meanClosed) / (2.0.squareRoot() * seMean)
+            let zVar = (varChain - varClosed) / (2.0.squareRoot() * seVar)
+            worst = max(worst, abs(zMean), abs(zVar))
+            print(String(format: "%5d  %10.5f  %11.5f  %11.5f  %7.1e %5.2f  |  %8.5f  %9.5f  %10.5f  %7.1e %5.2f",
+                         step, 4 * ab.squareRoot(), meanChain, meanClosed, seMean, zMean,
+                         1 - ab, varChain, varClosed, seVar, zVar))
+        }
+        print(String(format: "check: largest |z| = %.2f (below 4 means the two agree within sampling error): %@",
+                     worst, worst < 4 ? "PASS" : "FAIL"))
+
+        // MARK: 2. The 2-D clusters diffusing
+        //
+        // The 8000 points of Chapter 1 go through the same chain; we draw every `every`
+        // steps on fixed axes. Slow drift at first (small β), fast at the end. At t = T the
+        // cloud should look like N(0, I) — the dashed circle is its 2σ radius — but with
+        // T = 250 and a linear schedule it is not quite there yet (Chapter 2: √ᾱ_T = 0.28).
+        let data = ToyDatasets.clusters(perCluster: common.quick ? 250 : 1000, using: &rng)
+        let colors = data.labels.map { Color.tab($0) }
+        var x = data.points                                                               // [N, 2]
+        var frames: [Canvas] = [], stills: [(Int, Tensor)] = [(0, x)]
+        let stillSteps = Set([T / 5, 2 * T / 5, 3 * T / 5, 4 * T / 5, T].filter { $0 > 0 })
+        frames.append(scatterFrame(x, colors: colors, t: 0))
+        for step in 1...T {
+            x = diffusion.qStep(x, t: Array(repeating: step - 1, count: x.shape[0]),
+                                noise: Tensor.randn(x.shape, using: &rng))                  // x_step
+            if step % every == 0 || step == T { frames.append(scatterFrame(x, colors: colors, t: step)) }
+            if stillSteps.contains(step) { stills.append((step, x)) }
+        }
+        let finalMean = x.mean(axis: 0).data, finalVar = x.variance(axes: [0]).data
+        // Var(x_T) = ᾱ_T Var(x_0) + (1 − ᾱ_T): the data's own spread (6 per coordinate) still shows.
+        let abT = diffusion.schedule.alphasCumprod.data[T - 1]
+        let expected = data.points.variance(axes: [0]).data.map { abT * $0 + 1 - abT }
+        print(String(format: "\n2-D data at t = T: mean (%.3f, %.3f), variance (%.3f, %.3f); expected variance (%.3f, %.3f); N(0, I) has 1",
+                     finalMean[0], finalMean[1], finalVar[0], finalVar[1], expected[0], expected[1]))
+        let topCluster = x.indexSelect(Array(0..<(data.count / 8)), axis: 0).mean(axis: 0).data
+        print(String(format: "the top cluster (started at (0, 4)) now has mean (%.2f, %.2f): √ᾱ_T · 4 = %.2f",
+                     topCluster[0], topCluster[1], 4 * diffusion.schedule.sqrtAlphasCumprod.data[T - 1]))
+        try GIFWriter.write(frames: frames, delays: frames.indices.map { $0 == frames.count - 1 ? 150 : 12 },
+                            to: out.file("forward_2d.gif"))
+        print("wrote \(out.display("forward_2d.gif")) (\(frames.count) frames)")
+        let strip = Figure(rows: (stills.count + 2) / 3, cols: min(3, stills.count), panelWidth: 360, panelHeight: 380)
+        for (k, (step, points)) in stills.enumerated() { drawScatter(strip[k], points, colors: colors, t: step) }
+        try strip.writePNG(to: out.file("forward_2d.png"))
+        print("wrote \(out.display("forward_2d.png"))")
+
+        // MARK: 3. A photograph, noised in closed form
+        //
+        // Resize(128) + CenterCrop(128) + ToTensor + (x·2 − 1), as in the Annotated Diffusion
+        // cat demo, then x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε for t = 0, 50, 100, 150, 199 under a
+        // linear and a cosine schedule with T = 200. One ε for everything, so the rows differ
+        // only by the schedule. (The photo was read first, so a bad --image fails before any output.)
+        let cat = [try NoiseSchedule(.linear, timesteps: imageTimesteps), try NoiseSchedule(.cosine, timesteps: imageTimesteps)]
+            .map(GaussianDiffusion.init(schedule:))
+        let eps = Tensor.randn(photo.shape, using: &rng)                                     // [1, 3, S, S]
+        let shown = [0, 50, 100, 150, 199]
+        let cells = cat.map { d in shown.map { t in ("t = \(t)", d.qSample(photo, t: [t], noise: eps)) } }  // [1, 3, S, S] each
+        let grid = photoGrid(cells, rowLabels: cat.map { "\($0.schedule.kind.rawValue), T = \($0.timesteps)" })
+        try grid.writePNG(to: out.file("cat_noised.png"))
+        print("\nwrote \(out.display("cat_noised.png"))")
+        let catStep = common.quick ? max(catEvery, 10) : catEvery
+        var catFrames: [Canvas] = []
+        let catTimes = Array(stride(from: 0, to: imageTimesteps, by: catStep))
+        for t in catTimes + (catTimes.last == imageTimesteps - 1 ? [] : [imageTimesteps - 1]) {
+            let cells = cat.map { d in [("\(d.schedule.kind.rawValue) t = \(t)", d.qSample(photo, t: [t], noise: eps))] }
+            catFrames.append(photoGrid(cells, rowLabels: nil, columns: true, scale: 1))
+        }
+        try GIFWriter.write(frames: catFrames, delays: catFrames.indices.map { $0 == catFrames.count - 1 ? 150 : 4 },
+                            to: out.file("cat_forward.gif"))
+        print("wrote \(out.display("cat_forward.gif")) (\(catFrames.count) frames)")
+        for d in cat {
+            let s = d.schedule
+            print(String(format: "%@ T = %d: sqrt(ab) at t = 50, 100, 199: %.3f, %.3f, %.4f",
+                         s.kind.rawValue, s.timesteps, s.sqrtAlphasCumprod.data[50], s.sqrtAlphasCumprod.data[100],
+                         s.sqrtAlphasCumprod.data[199]))
+        }
+        print(String(format: "done in %.2f s", clock.seconds))
+    }
+
+    // MARK: - Helpers
+
+    /// One frame of the 2-D GIF: fixed axes, so the eye sees the cloud spread.
+    func scatterFrame(_ points: Tensor, colors: [Color], t: Int) -> Canvas {
+        let fig = Figure(rows: 1, cols: 1, panelWidth: 420, panelHeight: 440)
+        drawScatter(fig[0, 0], points, colors: colors, t: t)
+        return fig.render()
+    }
+
+    func drawScatter(_ ax: Axes, _ points: Tensor, colors: [Color], t: Int) {
+        let n = points.shape[0]
+        ax.scatter((0..<n).map { points.data[2 * $0] }, (0..<n).map { points.data[2 * $0 + 1] },
+                   colors: colors, size: 1.2, alpha: 0.5)
+        let circle = (0...72).map { Double($0) * Double.pi / 36 }
+        ax.line(circle.map { 2 * cos($0) }, circle.map { 2 * sin($0) }, color: .gray(0.3), width: 1, dash: [4, 4])
+        ax.xLimits = -6...6
+        ax.yLimits = -6...6
+        ax.equalAspect = true
+        ax.title = "t = \(t) / \(timesteps)"
+    }
+
+    /// Photos [1, 3, S, S] in [−1, 1] shown at `scale`× with a caption above each and an optional
+    /// label left of each row; `columns` lays the rows out side by side instead (GIF frames).
+    func photoGrid(_ cells: [[(String, Tensor)]], rowLabels: [String]?, columns: Bool = false, scale: Int = 2) -> Canvas {
+        let side = scale * imageSize, gap = 12, caption = 20, labelWidth = rowLabels == nil ? 0 : 24
+        let layout = columns ? cells.flatMap { $0 }.map { [$0] } : cells   // rows of cells
+        let nRows = columns ? 1 : layout.count, nCols = columns ? layout.count : layout[0].count
+        var canvas = Canvas(width: labelWidth + gap + nCols * (side + gap), height: gap + nRows * (side + caption + gap))
+        for r in 0..<nRows {
+            for c in 0..<nCols {
+                let (text, image) = columns ? layout[c][0] : layout[r][c]
+                let x = labelWidth + gap + c * (side + gap), y = gap + r * (side + caption + gap)
+                canvas.text(text, x: x + side / 2, y: y, anchor: TextAnchor(.center, .top))
+                canvas.draw(ImageGrid.make(image, nrow: 1, padding: 0, scale: scale), x: x, y: y + caption)
+            }
+            if let rowLabels {
+                canvas.text(rowLabels[r], x: 6, y: gap + r * (side + caption + gap) + caption + side / 2,
+                            rotated: true, anchor: TextAnchor(.left, .middle))
+            }
+        }
+        return canvas
+    }
+
+    /// The photo to use: --image, or chelsea.png next to this source file (or under the
+    /// package root when run from there).
+    func findPhoto() throws -> URL {
+        if let image {
+            let url = URL(fileURLWithPath: image)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw ChapterError("no image file at \(image); pass the path of a PNG with --image.")
+            }
+            return url
+        }
+        let besideSource = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("chelsea.png")
+        let fromRoot = URL(fileURLWithPath: "Chapters/Chapter03-Forward/chelsea.png")
+        for url in [besideSource, fromRoot] where FileManager.default.fileExists(atPath: url.path) { return url }
+        throw ChapterError("cannot find Chapters/Chapter03-Forward/chelsea.png; run from the package root or pass --image PATH.")
+    }
+
+    /// Reads a PNG, centre-crops and resizes it, and scales it to [−1, 1]: [1, 3, S, S].
+    func loadPhoto(_ url: URL) throws -> Tensor {
+        let pixels: Tensor
+        do {
+            pixels = try PNG.readTensor(from: url, channels: 3)                              // [3, H, W] in [0, 1]
+        } catch {
+            throw ChapterError("cannot read \(url.path) as a PNG image; pass a valid PNG file with --image.")
+        }
+        let square = ImageTransforms.centerCropResize(pixels, size: imageSize)               // [3, S, S]
+        print(String(format: "photo %@: %d x %d, centre-cropped and resized to %d x %d, scaled to [-1, 1]",
+                     url.lastPathComponent, pixels.shape[2], pixels.shape[1], imageSize, imageSize))
+        return ImageTransforms.toModelRange(square).reshape([1, 3, imageSize, imageSize])    // [1, 3, S, S]
+    }
+}

@@ -1,1 +1,0 @@
-print("Chapter03-Forward: under construction")
