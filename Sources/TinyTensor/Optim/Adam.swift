@@ -65,6 +65,8 @@ public class Adam {
         let decoupled = decoupledWeightDecay
         let decay = decoupled ? Float(1 - Double(lr) * Double(weightDecay)) : 1   // AdamW: θ ← θ(1 − lr·λ)
         let l2 = decoupled ? 0 : weightDecay                                     // Adam: g ← g + λθ
+        let c = Coefficients(stepSize: stepSize, biasCorrection2Sqrt: biasCorrection2Sqrt, w1: w1, beta2: b2, w2: w2,
+                             eps: eps, decay: decay, l2: l2)
         noGrad {
             for (i, p) in parameters.enumerated() {
                 guard let grad = p.grad else { continue }
@@ -73,22 +75,38 @@ public class Adam {
                     p.data.withUnsafeMutableBufferPointer { theta in
                         m[i].withUnsafeMutableBufferPointer { m in
                             v[i].withUnsafeMutableBufferPointer { v in
-                                for j in 0..<theta.count {
-                                    var th = theta[j]
-                                    let gj = g[j] + l2 * th
-                                    th *= decay
-                                    let mj = m[j] + w1 * (gj - m[j])
-                                    let vj = b2 * v[j] + w2 * (gj * gj)
-                                    m[j] = mj
-                                    v[j] = vj
-                                    let denom = vj.squareRoot() / biasCorrection2Sqrt + eps
-                                    theta[j] = th - stepSize * (mj / denom)
-                                }
+                                Adam.update(theta.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!,
+                                            count: theta.count, c)
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// The per-step scalars of the update.
+    struct Coefficients {
+        var stepSize, biasCorrection2Sqrt, w1, beta2, w2, eps, decay, l2: Float
+    }
+
+    /// The update of one parameter buffer, on raw pointers (no copies, no bounds checks):
+    ///
+    ///     g' = g + l2·θ;  θ' = decay·θ;  m = m + w1·(g' − m);  v = β₂·v + w2·g'²
+    ///     θ = θ' − stepSize · m / (√v / √(1 − β₂ᵗ) + ε)
+    @inline(__always)
+    static func update(_ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+                       _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+                       count: Int, _ c: Coefficients) {
+        for j in 0..<count {
+            let th = theta[j]
+            let gj = g[j] + c.l2 * th
+            let mj = m[j] + c.w1 * (gj - m[j])
+            let vj = c.beta2 * v[j] + c.w2 * (gj * gj)
+            m[j] = mj
+            v[j] = vj
+            let denom = vj.squareRoot() / c.biasCorrection2Sqrt + c.eps
+            theta[j] = c.decay * th - c.stepSize * (mj / denom)
         }
     }
 }

@@ -1,1 +1,0 @@
-print("Chapter04-MLPDenoiser: under construction")
