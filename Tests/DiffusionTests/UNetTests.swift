@@ -57,7 +57,7 @@ func checkAgainstPyTorch(_ name: String, _ module: Module, tolerance: Float = 1e
     @Test func sinusoidalEmbeddings() throws {
         let f = try UNetFixture("sinusoidal_embeddings")
         let out = SinusoidalPositionEmbeddings(16)(f.io["input"]!)
-        #expect(relativeError(out, f.io["output"]!) < 1e-5)
+        #expect(relativeError(out, f.io["output"]!) < 1e-4)
     }
 
     @Test func resnetBlock() throws {
