@@ -54,8 +54,9 @@ struct Chapter05: ParsableCommand {
     @Option(help: "Block of the U-Net: resnet (the Annotated blog) or convnext (the MindSpore port, with transposed-conv upsampling).")
     var block = "resnet"
 
-    /// The parameter count of the PyTorch reference, printed by make_unet_fixture.py.
-    static let pytorchParameterCount = 2_020_257
+    /// The parameter counts of the PyTorch reference, printed by make_unet_fixture.py:
+    /// the Annotated model, and the ConvNeXt variant with transposed-conv upsampling.
+    static let pytorchParameterCount = (resnet: 2_020_257, convNext: 3_454_669)
     /// Diffusion steps of the Annotated blog's linear schedule (β from 1e-4 to 0.02).
     static let timesteps = 300
 
@@ -93,10 +94,8 @@ struct Chapter05: ParsableCommand {
         }
         let total = model.parameterCount
         print("total".padding(toLength: 38, withPad: " ", startingAt: 0), grouped(total).leftPadded(10))
-        if block == "resnet" {
-            print("PyTorch reference (make_unet_fixture.py): \(grouped(Chapter05.pytorchParameterCount)) parameters — "
-                  + (total == Chapter05.pytorchParameterCount ? "equal" : "DIFFERENT"))
-        }
+        let reference = block == "resnet" ? Chapter05.pytorchParameterCount.resnet : Chapter05.pytorchParameterCount.convNext
+        print("PyTorch reference (make_unet_fixture.py): \(grouped(reference)) parameters — " + (total == reference ? "equal" : "DIFFERENT"))
         // The spatial path through the U, read off the summary.
         let path = rows.filter { ["init_conv", "mid_block2", "final_conv"].contains($0.path) || $0.path.hasSuffix(".3") }
             .map { "\($0.outputShape[1])×\($0.outputShape[2])×\($0.outputShape[3])" }

@@ -446,6 +446,9 @@ def make_fixtures():
     os.replace(tmp, os.path.join(OUT, "unet_fashion_names.json"))
     print(f"Fashion-MNIST Unet(dim=28, channels=1, dim_mults=(1, 2, 4)): {count:,} parameters, "
           f"{len(names)} tensors")
+    variant = Unet(dim=28, channels=1, dim_mults=(1, 2, 4), convnext_mult=2, transposed_upsample=True)
+    print(f"  ConvNeXt variant (mult 2, transposed-conv upsampling): "
+          f"{sum(p.numel() for p in variant.parameters()):,} parameters, {len(variant.state_dict())} tensors")
     with torch.no_grad():
         print("  output shape for [4, 1, 28, 28]:", list(model(torch.randn(4, 1, 28, 28), torch.tensor([0., 1., 2., 3.])).shape))
 
