@@ -13,7 +13,9 @@ Usage (from the package root; needs python3 + torch, nothing else):
 
     python3 Tests/DiffusionTests/Fixtures/make_unet_fixture.py
         writes Tests/DiffusionTests/Fixtures/unet/*.safetensors and unet_fashion_names.json,
-        prints the parameter count of the Fashion-MNIST configuration (2,020,257).
+        prints the parameter count of the Fashion-MNIST configuration (2,020,257), and, when
+        output/Chapter05-UNet/unet.safetensors exists (written by the Swift chapter), loads it
+        with load_state_dict(strict=True) as below.
 
     python3 Tests/DiffusionTests/Fixtures/make_unet_fixture.py --check output/Chapter05-UNet/unet.safetensors
         loads a checkpoint written by the Swift code into the PyTorch Fashion-MNIST Unet with
@@ -451,6 +453,13 @@ def make_fixtures():
           f"{sum(p.numel() for p in variant.parameters()):,} parameters, {len(variant.state_dict())} tensors")
     with torch.no_grad():
         print("  output shape for [4, 1, 28, 28]:", list(model(torch.randn(4, 1, 28, 28), torch.tensor([0., 1., 2., 3.])).shape))
+
+    # A checkpoint written by the Swift chapter, if one is there, must load with strict=True.
+    written_by_swift = os.path.join(HERE, "..", "..", "..", "output", "Chapter05-UNet", "unet.safetensors")
+    if os.path.exists(written_by_swift):
+        check(os.path.normpath(written_by_swift))
+    else:
+        print("(run `swift run -c release Chapter05-UNet` first to also check a checkpoint written by Swift)")
 
 
 def check(path):
