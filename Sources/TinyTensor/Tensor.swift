@@ -90,7 +90,7 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-extension Array where Element == Int {
+extension Collection where Element == Int {
     /// The number of elements of a tensor of this shape.
     @inlinable public var product: Int { reduce(1, *) }
 }

@@ -5,17 +5,15 @@
 /// `backward()` visits the graph in reverse topological order and accumulates each input's
 /// gradient into its `.grad`.
 public enum GradMode {
-    nonisolated(unsafe) static var depth = 0
     /// False inside `noGrad { ... }`: ops record nothing (sampling, evaluation, optimizers).
-    public static var isEnabled: Bool { depth == 0 }
+    /// A task-local value, so concurrent tasks (and parallel tests) do not see each other's scope.
+    @TaskLocal public static var isEnabled = true
 }
 
 /// Runs `body` without recording the autograd graph, like `torch.no_grad()`.
 @discardableResult
 public func noGrad<T>(_ body: () throws -> T) rethrows -> T {
-    GradMode.depth += 1
-    defer { GradMode.depth -= 1 }
-    return try body()
+    try GradMode.$isEnabled.withValue(false) { try body() }
 }
 
 extension Tensor {

@@ -1,0 +1,53 @@
+# Diffusion from Scratch in Swift — the two commands of the README.
+#
+#   make demo   install missing system packages, build in release, run the chapters that finish in minutes
+#   make test   install missing system packages, run the test suite (release build, a few minutes)
+#
+# Other targets: make build, make bench, make fixtures (needs python3 + torch), make clean.
+
+SWIFT      ?= swift
+APT_PKGS   := libpng-dev libgif-dev pkg-config zlib1g-dev dataset-fashion-mnist
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Chapters that finish in minutes with their defaults, in reading order.
+DEMO_CHAPTERS := Chapter01-Clusters Chapter02-Schedules Chapter03-Forward Chapter04-MLPDenoiser Chapter05-UNet
+TEST_FLAGS := -c release -Xswiftc -enable-testing
+
+.PHONY: demo test build bench deps fixtures clean
+
+## Install the Debian packages that are missing (apt-get update only when something is missing).
+deps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v apt-get >/dev/null; then \
+	    echo "error: missing packages:$$missing, and no apt-get here; install libpng, giflib and pkg-config by hand."; exit 1; \
+	  fi; \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null \
+	    || { echo "error: apt-get could not install$$missing; run it by hand and retry."; exit 1; }; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+demo: build
+	@for c in $(DEMO_CHAPTERS); do \
+	  echo ""; echo "=== $$c ==="; \
+	  ./.build/release/$$c || exit 1; \
+	done; \
+	echo ""; echo "Figures are in output/<chapter>/ (e.g. output/Chapter03-Forward/cat_noising.png)."
+
+test: deps
+	$(SWIFT) build $(TEST_FLAGS)
+	$(SWIFT) test $(TEST_FLAGS)
+
+bench: build
+	./.build/release/Benchmarks
+
+## Regenerate the PyTorch fixtures (maintainers only; tests never need Python).
+fixtures:
+	@for s in $$(find Tests -name 'make_*fixture*.py'); do echo "python3 $$s"; python3 $$s || exit 1; done
+
+clean:
+	rm -rf .build

@@ -1,0 +1,79 @@
+/// NumPy/PyTorch broadcasting: shapes are aligned at the right; an axis of extent 1 (or a
+/// missing axis) stretches to the other's extent.
+///
+///     [8, 1, 6, 1] with [7, 1, 5] -> [8, 7, 6, 5]
+public func broadcastShape(_ a: [Int], _ b: [Int], op: String = "broadcast") -> [Int] {
+    let n = max(a.count, b.count)
+    var out = [Int](repeating: 1, count: n)
+    for i in 0..<n {
+        let x = i < n - a.count ? 1 : a[i - (n - a.count)]
+        let y = i < n - b.count ? 1 : b[i - (n - b.count)]
+        precondition(x == y || x == 1 || y == 1,
+                     "\(op): shapes \(a) and \(b) cannot be broadcast together (axis \(i - n) has \(x) vs \(y))")
+        out[i] = x == 1 ? y : x
+    }
+    return out
+}
+
+/// Row-major strides of `shape` seen inside `outShape`: 0 on broadcast axes.
+func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int] {
+    let n = outShape.count
+    var strides = [Int](repeating: 0, count: n)
+    var s = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+        let oi = i + n - shape.count
+        strides[oi] = shape[i] == 1 && outShape[oi] != 1 ? 0 : s
+        s *= shape[i]
+    }
+    return strides
+}
+
+/// Visits the output of a broadcast op in runs along the last axis:
+/// `body(outOffset, offsetA, offsetB, runLength, strideA, strideB)`.
+@inline(__always)
+func forEachBroadcastRun(_ outShape: [Int], _ sa: [Int], _ sb: [Int],
+                         _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+    let n = outShape.count
+    if n == 0 { body(0, 0, 0, 1, 0, 0); return }
+    let run = outShape[n - 1]
+    let outer = outShape.product / max(run, 1)
+    if run == 0 { return }
+    var idx = [Int](repeating: 0, count: n)
+    var oa = 0, ob = 0
+    for o in 0..<outer {
+        body(o * run, oa, ob, run, sa[n - 1], sb[n - 1])
+        // Odometer increment over axes 0..<n-1.
+        var ax = n - 2
+        while ax >= 0 {
+            idx[ax] += 1
+            oa += sa[ax]; ob += sb[ax]
+            if idx[ax] < outShape[ax] { break }
+            oa -= sa[ax] * idx[ax]; ob -= sb[ax] * idx[ax]
+            idx[ax] = 0
+            ax -= 1
+        }
+    }
+}
+
+/// Sums a gradient of shape `from` down to the (broadcastable) shape `to`: the adjoint
+/// of broadcasting. Axes that were stretched are summed.
+public func sumToShape(_ g: [Float], from: [Int], to: [Int]) -> [Float] {
+    if from == to { return g }
+    var out = [Float](repeating: 0, count: to.product)
+    let st = broadcastStrides(to, to: from)
+    let zero = [Int](repeating: 0, count: from.count)
+    g.withUnsafeBufferPointer { gp in
+        out.withUnsafeMutableBufferPointer { op in
+            forEachBroadcastRun(from, st, zero) { o, a, _, run, s, _ in
+                if s == 0 {
+                    var acc: Float = 0
+                    for j in 0..<run { acc += gp[o + j] }
+                    op[a] += acc
+                } else {
+                    for j in 0..<run { op[a + j * s] += gp[o + j] }
+                }
+            }
+        }
+    }
+    return out
+}

@@ -1,0 +1,102 @@
+// MARK: - Matrix products
+
+extension Tensor {
+    /// The matrix product: [M, K] · [K, N] → [M, N], or batched over leading axes
+    /// [..., M, K] · [..., K, N] → [..., M, N] (equal batch axes, or a 2-D right operand shared by all).
+    ///
+    /// Backward: dA = dC · Bᵀ, dB = Aᵀ · dC (batched likewise; a shared B sums over the batch).
+    public func matmul(_ other: Tensor) -> Tensor {
+        let a = self, b = other
+        precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs 2-D or batched operands, got \(a.shape) and \(b.shape)")
+        let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
+        let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
+        precondition(k == k2, "matmul: inner extents differ: \(a.shape) · \(b.shape) (\(k) vs \(k2))")
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        precondition(batchB.isEmpty || batchA == batchB, "matmul: batch axes differ: \(a.shape) · \(b.shape)")
+        let batch = batchA.product
+        let sharedB = batchB.isEmpty && batch > 1
+        let outShape = batchA + [m, n]
+        var out = [Float](repeating: 0, count: outShape.product)
+        Tensor.batchedGemm(batch, false, false, m, n, k, a.data, b.data, sharedB ? 0 : k * n, &out, beta: 0)
+        let (ad, bd) = (a.data, b.data)
+        return Tensor.record(out, shape: outShape, inputs: [a, b], op: "matmul") { g in
+            var ga = [Float](repeating: 0, count: ad.count)
+            var gb = [Float](repeating: 0, count: bd.count)
+            // dA[M,K] = dC[M,N] · B[K,N]ᵀ
+            Tensor.batchedGemm(batch, false, true, m, k, n, g, bd, sharedB ? 0 : k * n, &ga, beta: 0)
+            if sharedB {
+                // dB[K,N] = Σ_batch Aᵀ · dC  — one product over the stacked rows.
+                ad.withUnsafeBufferPointer { ap in g.withUnsafeBufferPointer { gp in gb.withUnsafeMutableBufferPointer { bp in
+                    gemm(transA: true, transB: false, m: k, n: n, k: batch * m, a: ap.baseAddress!, lda: k,
+                         b: gp.baseAddress!, ldb: n, beta: 0, c: bp.baseAddress!, ldc: n)
+                } } }
+            } else {
+                // dB[K,N] = A[M,K]ᵀ · dC[M,N]
+                for i in 0..<batch {
+                    ad.withUnsafeBufferPointer { ap in g.withUnsafeBufferPointer { gp in gb.withUnsafeMutableBufferPointer { bp in
+                        gemm(transA: true, transB: false, m: k, n: n, k: m, a: ap.baseAddress! + i * m * k, lda: k,
+                             b: gp.baseAddress! + i * m * n, ldb: n, beta: 0, c: bp.baseAddress! + i * k * n, ldc: n)
+                    } } }
+                }
+            }
+            return [ga, gb]
+        }
+    }
+
+    /// C_i = op(A_i) · op(B_i) for each batch entry i (row-major blocks, B's block stride `strideB`).
+    static func batchedGemm(_ batch: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                            _ a: [Float], _ b: [Float], _ strideB: Int, _ c: inout [Float], beta: Float) {
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            for i in 0..<batch {
+                gemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                     a: ap.baseAddress! + i * m * k, lda: transA ? m : k,
+                     b: bp.baseAddress! + i * strideB, ldb: transB ? k : n,
+                     beta: beta, c: cp.baseAddress! + i * m * n, ldc: n)
+            }
+        } } }
+    }
+
+    /// The affine map of a fully connected layer, y = x·Wᵀ + b, with W stored [out, in] as in
+    /// PyTorch (`nn.Linear`). x: [..., in] → y: [..., out].
+    ///
+    /// Backward: dx = dy·W, dW = dyᵀ·x, db = Σ dy over the rows.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        let inF = weight.shape[1], outF = weight.shape[0]
+        precondition(weight.rank == 2 && x.shape.last == inF,
+                     "linear: input \(x.shape) does not end in \(inF) features (weight \(weight.shape))")
+        let rows = x.count / inF
+        let outShape = Array(x.shape.dropLast()) + [outF]
+        var out = [Float](repeating: 0, count: rows * outF)
+        if let bias { for r in 0..<rows { for j in 0..<outF { out[r * outF + j] = bias.data[j] } } }
+        x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { yp in
+            gemm(transA: false, transB: true, m: rows, n: outF, k: inF, a: xp.baseAddress!, lda: inF,
+                 b: wp.baseAddress!, ldb: inF, beta: bias == nil ? 0 : 1, c: yp.baseAddress!, ldc: outF)
+        } } }
+        let (xd, wd) = (x.data, weight.data)
+        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+        let needX = x.requiresGrad
+        return record(out, shape: outShape, inputs: inputs, op: "linear") { g in
+            var gx: [Float]? = nil
+            if needX {
+                var d = [Float](repeating: 0, count: rows * inF)
+                g.withUnsafeBufferPointer { gp in wd.withUnsafeBufferPointer { wp in d.withUnsafeMutableBufferPointer { dp in
+                    gemm(transA: false, transB: false, m: rows, n: inF, k: outF, a: gp.baseAddress!, lda: outF,
+                         b: wp.baseAddress!, ldb: inF, beta: 0, c: dp.baseAddress!, ldc: inF)
+                } } }
+                gx = d
+            }
+            var gw = [Float](repeating: 0, count: outF * inF)
+            g.withUnsafeBufferPointer { gp in xd.withUnsafeBufferPointer { xp in gw.withUnsafeMutableBufferPointer { wp in
+                gemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: gp.baseAddress!, lda: outF,
+                     b: xp.baseAddress!, ldb: inF, beta: 0, c: wp.baseAddress!, ldc: inF)
+            } } }
+            var grads: [[Float]?] = [gx, gw]
+            if inputs.count == 3 {
+                var gb = [Float](repeating: 0, count: outF)
+                for r in 0..<rows { for j in 0..<outF { gb[j] += g[r * outF + j] } }
+                grads.append(gb)
+            }
+            return grads
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+// MARK: - Elementwise functions
+//
+// Each function states y = f(x) and its derivative dy/dx, which the backward multiplies
+// by the incoming gradient (the chain rule).
+
+extension Tensor {
+    /// Applies y = f(x) elementwise; `derivative(x, y)` is dy/dx.
+    @inline(__always)
+    public func map(_ op: String, _ f: (Float) -> Float,
+                    _ derivative: @escaping (Float, Float) -> Float) -> Tensor {
+        if count == 0 { return Tensor([], shape: shape) }
+        var out = [Float](repeating: 0, count: count)
+        data.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { y in
+                let (xp, yp) = (x.baseAddress!, y.baseAddress!)
+                Parallel.forRanges(y.count, grain: elementwiseGrain) { r in
+                    for i in r { yp[i] = f(xp[i]) }
+                }
+            }
+        }
+        let x = data
+        return Tensor.record(out, shape: shape, inputs: [self], op: op) { g in
+            var gx = [Float](repeating: 0, count: g.count)
+            x.withUnsafeBufferPointer { xb in out.withUnsafeBufferPointer { ob in g.withUnsafeBufferPointer { gb in
+                gx.withUnsafeMutableBufferPointer { db in
+                    let (xp, op, gp, dp) = (xb.baseAddress!, ob.baseAddress!, gb.baseAddress!, db.baseAddress!)
+                    Parallel.forRanges(db.count, grain: elementwiseGrain) { r in
+                        for i in r { dp[i] = gp[i] * derivative(xp[i], op[i]) }
+                    }
+                } } } }
+            return [gx]
+        }
+    }
+
+    /// y = eˣ, dy/dx = y.
+    public func exp() -> Tensor { map("exp", { Foundation.exp($0) }, { _, y in y }) }
+    /// y = ln x, dy/dx = 1/x.
+    public func log() -> Tensor { map("log", { Foundation.log($0) }, { x, _ in 1 / x }) }
+    /// y = √x, dy/dx = 1/(2y).
+    public func sqrt() -> Tensor { map("sqrt", { $0.squareRoot() }, { _, y in 0.5 / y }) }
+    /// y = 1/√x, dy/dx = −y³/2.
+    public func rsqrt() -> Tensor { map("rsqrt", { 1 / $0.squareRoot() }, { _, y in -0.5 * y * y * y }) }
+    /// y = sin x, dy/dx = cos x.
+    public func sin() -> Tensor { map("sin", { Foundation.sin($0) }, { x, _ in Foundation.cos(x) }) }
+    /// y = cos x, dy/dx = −sin x.
+    public func cos() -> Tensor { map("cos", { Foundation.cos($0) }, { x, _ in -Foundation.sin(x) }) }
+    /// y = tanh x, dy/dx = 1 − y².
+    public func tanh() -> Tensor { map("tanh", { Foundation.tanh($0) }, { _, y in 1 - y * y }) }
+    /// y = x², dy/dx = 2x.
+    public func square() -> Tensor { map("square", { $0 * $0 }, { x, _ in 2 * x }) }
+    /// y = |x|, dy/dx = sign x (0 at 0).
+    public func abs() -> Tensor { map("abs", { Swift.abs($0) }, { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
+    /// y = xᵖ, dy/dx = p·xᵖ⁻¹.
+    public func pow(_ p: Float) -> Tensor {
+        if p == 2 { return square() }
+        return map("pow", { Foundation.pow($0, p) }, { x, _ in p * Foundation.pow(x, p - 1) })
+    }
+    /// y = min(max(x, low), high); the gradient passes only inside (low, high), like torch.clamp.
+    public func clamp(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
+        map("clamp", { Swift.min(Swift.max($0, low), high) }, { x, _ in x >= low && x <= high ? 1 : 0 })
+    }
+
+    // MARK: Activations
+
+    /// ReLU(x) = max(0, x).
+    public func relu() -> Tensor { map("relu", { Swift.max(0, $0) }, { x, _ in x > 0 ? 1 : 0 }) }
+    /// σ(x) = 1 / (1 + e⁻ˣ), dσ/dx = σ(1 − σ).
+    public func sigmoid() -> Tensor { map("sigmoid", { 1 / (1 + Foundation.exp(-$0)) }, { _, y in y * (1 - y) }) }
+    /// SiLU(x) = x·σ(x) (a.k.a. swish), d/dx = σ(x)(1 + x(1 − σ(x))).
+    public func silu() -> Tensor {
+        map("silu", { $0 / (1 + Foundation.exp(-$0)) }, { x, _ in
+            let s = 1 / (1 + Foundation.exp(-x))
+            return s * (1 + x * (1 - s))
+        })
+    }
+    /// GELU(x) = x·Φ(x) = ½x(1 + erf(x/√2)), the exact form of torch.nn.GELU();
+    /// d/dx = Φ(x) + x·φ(x).
+    public func gelu() -> Tensor {
+        map("gelu", { 0.5 * $0 * (1 + Foundation.erf($0 * 0.70710678)) }, { x, _ in
+            0.5 * (1 + Foundation.erf(x * 0.70710678)) + x * 0.39894228 * Foundation.exp(-0.5 * x * x)
+        })
+    }
+}
