@@ -16,9 +16,9 @@
 /// 3. **Cache blocking** (this file). The loops are cut so that each packed piece stays in
 ///    the cache level where it is reused:
 ///
-///        for jc in 0..<N by NC                 B block  kc × nc   (~2 MB, shared L3)
+///        for jc in 0..<N by NC                 B block  kc × nc   (up to 2 MB, L3)
 ///          for pc in 0..<K by KC               pack B block
-///            for ic in 0..<M by MC             A block  mc × kc   (~200 KB, L2), pack it
+///            for ic in 0..<M by MC             A block  mc × kc   (up to 240 KB, L2), pack it
 ///              for jr in 0..<nc by 32          B micro-panel  kc × 32 (32 KB, L1)
 ///                for ir in 0..<mc by 12        A micro-panel  kc × 12, streamed from L2
 ///                  micro-kernel: C[ic+ir ..< +12, jc+jr ..< +32] (+)= Ã · B̃
@@ -59,7 +59,7 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
 enum GEMMBlocking {
     /// Depth of a K block: a B micro-panel (KC × 32 floats = 32 KB) stays in the 48 KB L1.
     static let kc = 256
-    /// Rows of an A block: MC × KC floats (≈ 240 KB) stay in the 1 MB L2. A multiple of 12.
+    /// Rows of an A block: MC × KC floats (240 KB) stay in the 1 MB L2. A multiple of 12.
     static let mc = 240
     /// Columns of a B block: KC × NC floats (2 MB) stay in the shared L3. A multiple of 32.
     static let nc = 2048
