@@ -43,7 +43,7 @@ func runAblations(base: Recipe, baseSamples: Tensor, baseMetrics: Toy2DMetrics, 
         let (x, _, _) = sample(trained, count: sampleCount, variance: ReverseVariance(rawValue: recipe.variance)!,
                                keepTrajectory: false, using: &rng)
         let m = evaluate(x, centres: data.centres, seed: seed)
-        print(String(format: "  %-38@ %5.1f s", name as NSString, trained.seconds))
+        print("  " + name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "trained in %.1f s", trained.seconds))
         printMetrics(m, indent: "    ")
         results.append((name, x, m))
         rows.append(Row(name: name, recipe: recipe, trainSeconds: trained.seconds, metrics: m))

@@ -47,6 +47,7 @@ struct Chapter04: ParsableCommand {
     @Flag(help: "Also train one model per ablation setting and draw them side by side.") var ablations = false
 
     mutating func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)                     // progress lines appear at once, even in a pipe
         let out = try common.start("Chapter04-MLPDenoiser")
         var recipe = try makeRecipe()
         var sampleCount = samples
