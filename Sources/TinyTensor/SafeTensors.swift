@@ -72,7 +72,7 @@ public enum SafeTensors {
         entries.sort { ($0.begin, $0.name) < ($1.begin, $1.name) }   // file order
         let tensors = entries.map { e -> (name: String, tensor: Tensor) in
             var values = [Float](repeating: 0, count: e.shape.product)
-            values.withUnsafeMutableBytes { dst in
+            _ = values.withUnsafeMutableBytes { dst in
                 bytes.copyBytes(to: dst, from: start + dataStart + e.begin ..< start + dataStart + e.end)
             }
             #if _endian(big)
