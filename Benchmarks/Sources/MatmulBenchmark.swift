@@ -35,18 +35,15 @@ enum MatmulBenchmark {
     static func run(_ options: BenchmarkOptions) {
         print("== matmul: gemm vs numpy, GFLOP/s (median of 7 samples; best in brackets), \(Parallel.threadCount) thread(s)")
         let numpy = numpyTimings(threads: options.threads)
-        let header = "shape".padding(toLength: 20, withPad: " ", startingAt: 0)
-            + "   M     N     K" + "   ours GFLOP/s" + "   numpy GFLOP/s" + "   ours/numpy"
-        print(header)
+        print(left("shape", 22) + right("M", 5) + right("N", 6) + right("K", 6)
+              + right("ours GFLOP/s", 16) + right("numpy GFLOP/s", 16) + right("ours/numpy", 12))
         var random = RandomGenerator(seed: 1)
         for shape in shapes {
             let ours = timeGemm(shape, &random)
-            var line = shape.name.padding(toLength: 20, withPad: " ", startingAt: 0)
-                + pad(shape.m, 4) + pad(shape.n, 6) + pad(shape.k, 6)
-                + pad(rate(shape, ours), 15)
+            var line = left(shape.name, 22) + right("\(shape.m)", 5) + right("\(shape.n)", 6)
+                + right("\(shape.k)", 6) + right(rate(shape, ours), 16)
             if let theirs = numpy?[shape.name] {
-                line += pad(rate(shape, theirs), 16)
-                line += pad(String(format: "%.2f", theirs.median / ours.median), 13)
+                line += right(rate(shape, theirs), 16) + right(String(format: "%.2f", theirs.median / ours.median), 12)
             }
             print(line)
         }
@@ -57,9 +54,12 @@ enum MatmulBenchmark {
         String(format: "%.1f (%.1f)", shape.flops / t.median * 1e-9, shape.flops / t.best * 1e-9)
     }
 
-    static func pad(_ value: Any, _ width: Int) -> String {
-        let text = "\(value)"
-        return String(repeating: " ", count: max(1, width - text.count + 1)) + text
+    static func left(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(1, width - text.count))
+    }
+
+    static func right(_ text: String, _ width: Int) -> String {
+        String(repeating: " ", count: max(1, width - text.count)) + text
     }
 
     static func timeGemm(_ s: Shape, _ random: inout RandomGenerator) -> Timing.Result {

@@ -38,6 +38,8 @@ enum AtomicFile {
 
     /// Moves the finished temporary file over the destination (atomic on POSIX).
     static func commit(_ temporary: URL, to url: URL) throws {
+        // giflib creates its files with mode 0600; figures are for everyone to read.
+        chmod(temporary.path, 0o644)
         if rename(temporary.path, url.path) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(temporary.path)

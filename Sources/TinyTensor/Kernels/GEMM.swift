@@ -16,9 +16,9 @@
 /// 3. **Cache blocking** (this file). The loops are cut so that each packed piece stays in
 ///    the cache level where it is reused:
 ///
-///        for jc in 0..<N by NC                 B block  kc × nc   (~2 MB, shared L3)
+///        for jc in 0..<N by NC                 B block  kc × nc   (up to 2 MB, L3)
 ///          for pc in 0..<K by KC               pack B block
-///            for ic in 0..<M by MC             A block  mc × kc   (~200 KB, L2), pack it
+///            for ic in 0..<M by MC             A block  mc × kc   (up to 240 KB, L2), pack it
 ///              for jr in 0..<nc by 32          B micro-panel  kc × 32 (32 KB, L1)
 ///                for ir in 0..<mc by 12        A micro-panel  kc × 12, streamed from L2
 ///                  micro-kernel: C[ic+ir ..< +12, jc+jr ..< +32] (+)= Ã · B̃
@@ -30,7 +30,8 @@
 /// and the K blocks depend only on K, so every element of C is summed in the same order
 /// whatever `Parallel.threadCount` is: results are bit-identical for 1 or 2 threads.
 /// Small products (the MLP's, about a million multiply-adds or fewer) stay on one thread,
-/// where starting a second one would cost more than it saves.
+/// where starting a second one would cost more than it saves. Narrow products (N much
+/// smaller than M) are computed as Cᵀ so that the long side fills the 32-wide tiles.
 public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -40,23 +41,17 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
         GEMMBlocking.scale(c: c, ldc: ldc, m: m, n: n, beta: beta)
         return
     }
-    let problem = GEMMProblem(transA: transA, transB: transB, k: k, alpha: alpha,
-                              a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-    let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
-    let rowTiles = (m + mr - 1) / mr, colTiles = (n + nr - 1) / nr
-    let threads = m * n * k >= GEMMBlocking.parallelThreshold ? Parallel.threadCount : 1
-    if threads == 1 || max(rowTiles, colTiles) < 2 {
-        problem.compute(rows: 0..<m, cols: 0..<n)
-    } else if (m >= n && rowTiles >= threads) || colTiles < threads {
-        // One slab of whole micro-tile rows per thread; each packs all of B for itself.
-        Parallel.forRanges(rowTiles) { tiles in
-            problem.compute(rows: tiles.lowerBound * mr ..< min(m, tiles.upperBound * mr), cols: 0..<n)
-        }
+    let swap = k >= 16 && GEMMBlocking.tiles(m: n, n: m) < GEMMBlocking.tiles(m: m, n: n)
+    if swap {
+        // Narrow products (N = 2 in the MLP's last layer) would fill 2 of the tile's 32
+        // columns. Computing Cᵀ = op(B)ᵀ·op(A)ᵀ instead puts the long side along the 32
+        // columns; the kernel then writes C column by column (row stride 1, column stride
+        // ldc). Each element is still the same sum in the same order: the same bits.
+        GEMMProblem(transA: !transB, transB: !transA, m: n, n: m, k: k, alpha: alpha,
+                    a: b, lda: ldb, b: a, ldb: lda, beta: beta, c: c, ldc: 1, cColumnStride: ldc).run()
     } else {
-        // One slab of whole micro-tile columns per thread; each packs all of A for itself.
-        Parallel.forRanges(colTiles) { tiles in
-            problem.compute(rows: 0..<m, cols: tiles.lowerBound * nr ..< min(n, tiles.upperBound * nr))
-        }
+        GEMMProblem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, cColumnStride: 1).run()
     }
 }
 
@@ -64,7 +59,7 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
 enum GEMMBlocking {
     /// Depth of a K block: a B micro-panel (KC × 32 floats = 32 KB) stays in the 48 KB L1.
     static let kc = 256
-    /// Rows of an A block: MC × KC floats (≈ 240 KB) stay in the 1 MB L2. A multiple of 12.
+    /// Rows of an A block: MC × KC floats (240 KB) stay in the 1 MB L2. A multiple of 12.
     static let mc = 240
     /// Columns of a B block: KC × NC floats (2 MB) stay in the shared L3. A multiple of 32.
     static let nc = 2048
@@ -80,6 +75,11 @@ enum GEMMBlocking {
         return min(maxBlock, (even + unit - 1) / unit * unit)
     }
 
+    /// Micro-tiles needed to cover an m × n C.
+    static func tiles(m: Int, n: Int) -> Int {
+        (m + GEMMMicroKernel.mr - 1) / GEMMMicroKernel.mr * ((n + GEMMMicroKernel.nr - 1) / GEMMMicroKernel.nr)
+    }
+
     /// C = β·C for the α == 0 or K == 0 cases (zeros when β == 0, without reading C).
     static func scale(c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, beta: Float) {
         if beta == 1 { return }
@@ -93,12 +93,33 @@ enum GEMMBlocking {
 /// The operands of one `gemm` call, and the blocked loops over one slab of C.
 struct GEMMProblem {
     let transA: Bool, transB: Bool
-    let k: Int
+    let m: Int, n: Int, k: Int
     let alpha: Float
     let a: UnsafePointer<Float>, lda: Int
     let b: UnsafePointer<Float>, ldb: Int
     let beta: Float
-    let c: UnsafeMutablePointer<Float>, ldc: Int
+    /// C[i, j] is at c[i * ldc + j * cColumnStride]; the column stride is 1 except for Cᵀ.
+    let c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int
+
+    /// Computes all of C, on every thread when the product is large.
+    func run() {
+        let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
+        let rowTiles = (m + mr - 1) / mr, colTiles = (n + nr - 1) / nr
+        let threads = m * n * k >= GEMMBlocking.parallelThreshold ? Parallel.threadCount : 1
+        if threads == 1 || max(rowTiles, colTiles) < 2 {
+            compute(rows: 0..<m, cols: 0..<n)
+        } else if (m >= n && rowTiles >= threads) || colTiles < threads {
+            // One slab of whole micro-tile rows per thread; each packs all of B for itself.
+            Parallel.forRanges(rowTiles) { tiles in
+                compute(rows: tiles.lowerBound * mr ..< min(m, tiles.upperBound * mr), cols: 0..<n)
+            }
+        } else {
+            // One slab of whole micro-tile columns per thread; each packs all of A for itself.
+            Parallel.forRanges(colTiles) { tiles in
+                compute(rows: 0..<m, cols: tiles.lowerBound * nr ..< min(n, tiles.upperBound * nr))
+            }
+        }
+    }
 
     /// C[rows, cols] = α·op(A)[rows, :]·op(B)[:, cols] + β·C[rows, cols] on the calling thread.
     func compute(rows: Range<Int>, cols: Range<Int>) {
@@ -131,7 +152,8 @@ struct GEMMProblem {
                         let bPanel = bPacked + jr * kc           // kc × 32, reused by every ir
                         for ir in stride(from: 0, to: mc, by: mr) {
                             GEMMMicroKernel.run(kc: kc, a: aPacked + ir * kc, b: bPanel,
-                                                c: c + (ic + ir) * ldc + jc + jr, ldc: ldc,
+                                                c: c + (ic + ir) * ldc + (jc + jr) * cColumnStride,
+                                                ldc: ldc, cColumnStride: cColumnStride,
                                                 rows: min(mr, mc - ir), cols: min(nr, nc - jr),
                                                 alpha: alpha, beta: betaHere)
                         }

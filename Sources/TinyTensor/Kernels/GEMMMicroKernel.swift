@@ -53,14 +53,15 @@ enum GEMMMicroKernel {
     /// - Parameters:
     ///   - a: packed micro-panel of A, `kc` groups of 12 floats (`a[p * 12 + i]`).
     ///   - b: packed micro-panel of B, `kc` groups of 32 floats (`b[p * 32 + j]`), 64-byte aligned.
-    ///   - c: top-left element of the tile in C; `ldc` is C's row stride.
+    ///   - c: top-left element of the tile in C; C[i, j] is at `c[i * ldc + j * cColumnStride]`
+    ///     (`cColumnStride` is 1 except when `gemm` computes Cᵀ, see GEMM.swift).
     ///   - rows, cols: how much of the tile lies inside C (≤ 12, ≤ 32); the padded rest of
     ///     the packed panels holds zeros and is computed but never stored.
     ///   - beta: 0 means "overwrite C without reading it".
     @inline(never)
     static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                    c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int,
-                    alpha: Float, beta: Float) {
+                    c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int,
+                    rows: Int, cols: Int, alpha: Float, beta: Float) {
         var c0 = Row(), c1 = Row(), c2 = Row(), c3 = Row(), c4 = Row(), c5 = Row()
         var c6 = Row(), c7 = Row(), c8 = Row(), c9 = Row(), c10 = Row(), c11 = Row()
         var ap = a, bp = b
@@ -76,11 +77,15 @@ enum GEMMMicroKernel {
             bp += 32
         }
         // Write-back: only the rows and columns that exist in C.
-        let full = cols == 32
+        let vectorStore = cols == 32 && cColumnStride == 1
         @inline(__always) func put(_ acc: Row, _ i: Int) {
             guard i < rows else { return }
             let ci = c + i * ldc
-            if full { storeFullRow(acc, ci, alpha: alpha, beta: beta) } else { storePartialRow(acc, ci, cols: cols, alpha: alpha, beta: beta) }
+            if vectorStore {
+                storeFullRow(acc, ci, alpha: alpha, beta: beta)
+            } else {
+                storeRowScalar(acc, ci, stride: cColumnStride, cols: cols, alpha: alpha, beta: beta)
+            }
         }
         put(c0, 0); put(c1, 1); put(c2, 2); put(c3, 3); put(c4, 4); put(c5, 5)
         put(c6, 6); put(c7, 7); put(c8, 8); put(c9, 9); put(c10, 10); put(c11, 11)
@@ -89,7 +94,7 @@ enum GEMMMicroKernel {
     /// C[i, 0..<32] = α · acc + β · C[i, 0..<32] (C not read when β == 0).
     ///
     /// The two products and the sum are rounded separately, exactly like the scalar
-    /// `storePartialRow`, so edge tiles and full tiles give the same bits.
+    /// `storeRowScalar`, so edge tiles and full tiles give the same bits.
     @inline(__always)
     static func storeFullRow(_ acc: Row, _ ci: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
         let raw = UnsafeMutableRawPointer(ci)
@@ -102,13 +107,15 @@ enum GEMMMicroKernel {
         raw.storeBytes(of: hi, toByteOffset: 64, as: SIMD16<Float>.self)
     }
 
-    /// The first `cols` (< 32) columns of `storeFullRow`, one float at a time.
+    /// The first `cols` columns of `storeFullRow`, one float at a time, `stride` apart in C
+    /// (for edge tiles, and for the transposed C of narrow products).
     @inline(never)
-    static func storePartialRow(_ acc: Row, _ ci: UnsafeMutablePointer<Float>, cols: Int,
-                                alpha: Float, beta: Float) {
+    static func storeRowScalar(_ acc: Row, _ ci: UnsafeMutablePointer<Float>, stride: Int, cols: Int,
+                               alpha: Float, beta: Float) {
         for j in 0..<cols {
             let v = j < 16 ? acc.lo[j] : acc.hi[j - 16]
-            ci[j] = beta == 0 ? alpha * v : alpha * v + beta * ci[j]
+            let cij = ci + j * stride
+            cij.pointee = beta == 0 ? alpha * v : alpha * v + beta * cij.pointee
         }
     }
 }

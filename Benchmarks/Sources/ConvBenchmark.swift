@@ -1,0 +1,144 @@
+import Foundation
+import TinyTensor
+
+/// `swift run -c release Benchmarks conv`: the U-Net's convolution-family ops beside PyTorch.
+///
+/// Shapes are those of the Fashion-MNIST U-Net at batch 128 (28×28 images, channels
+/// 28 → 56 → 112 with a 168 → 112 decoder input): 3×3 convolutions with padding 1, 1×1
+/// convolutions, ConvNeXt's depthwise 7×7, GroupNorm, and the attention softmax. PyTorch
+/// (CPU, same thread count) runs in a child process (Benchmarks/reference/torch_conv.py) in
+/// the same benchmark run, so the ratio is fair on a busy machine.
+///
+/// FLOPs: a convolution's forward pass is 2·B·O·Ho·Wo·(C/groups)·k² operations; forward +
+/// backward counts three times that (forward, dX and dW each cost one product of that size).
+/// GroupNorm and softmax are memory-bound: they show time only. "ours/torch" is PyTorch's
+/// time over ours (above 1 means we are faster).
+enum ConvBenchmark {
+    struct Case: Codable {
+        var name: String
+        var kind: String          // "conv", "groupnorm", "softmax"
+        var mode: String          // "fwd", "fwdbwd"
+        var shape: [Int]
+        var out = 0, kernel = 0, padding = 0, groups = 1
+        var flops: Double {
+            guard kind == "conv" else { return 0 }
+            let forward = 2 * Double(shape[0] * out * shape[2] * shape[3] * (shape[1] / groups) * kernel * kernel)
+            return mode == "fwd" ? forward : 3 * forward
+        }
+    }
+
+    static let batch = 128
+
+    static let cases: [Case] = {
+        var list: [Case] = []
+        func conv(_ label: String, _ c: Int, _ o: Int, _ size: Int, _ k: Int, groups: Int = 1) {
+            for mode in ["fwd", "fwdbwd"] {
+                list.append(Case(name: "\(label) \(mode)", kind: "conv", mode: mode, shape: [batch, c, size, size],
+                                 out: o, kernel: k, padding: k / 2, groups: groups))
+            }
+        }
+        conv("3×3 28→28 @28", 28, 28, 28, 3)
+        conv("3×3 56→56 @14", 56, 56, 14, 3)
+        conv("3×3 112→112 @7", 112, 112, 7, 3)
+        conv("3×3 168→112 @7", 168, 112, 7, 3)
+        conv("1×1 28→56 @28", 28, 56, 28, 1)
+        conv("1×1 112→112 @7", 112, 112, 7, 1)
+        conv("dw7×7 28 @28", 28, 28, 28, 7, groups: 28)
+        conv("dw7×7 56 @14", 56, 56, 14, 7, groups: 56)
+        list.append(Case(name: "groupnorm G=4 28@28 fwdbwd", kind: "groupnorm", mode: "fwdbwd",
+                         shape: [batch, 28, 28, 28], groups: 4))
+        list.append(Case(name: "groupnorm G=1 56@14 fwdbwd", kind: "groupnorm", mode: "fwdbwd",
+                         shape: [batch, 56, 14, 14], groups: 1))
+        list.append(Case(name: "softmax 4 heads 49² fwdbwd", kind: "softmax", mode: "fwdbwd", shape: [batch * 4, 49, 49]))
+        list.append(Case(name: "softmax 4 heads 196² fwdbwd", kind: "softmax", mode: "fwdbwd", shape: [batch * 4, 196, 196]))
+        return list
+    }()
+
+    static func run(_ options: BenchmarkOptions) {
+        print("== conv: the U-Net's ops at batch \(batch) vs PyTorch CPU (median of 7 samples; best in brackets), \(Parallel.threadCount) thread(s)")
+        let torch = torchTimings(threads: options.threads)
+        print("case".padding(toLength: 30, withPad: " ", startingAt: 0)
+              + "   ours ms        ours GFLOP/s   torch ms       torch GFLOP/s  ours/torch")
+        var rng = RandomGenerator(seed: 1)
+        for c in cases {
+            let ours = time(c, &rng)
+            var line = c.name.padding(toLength: 30, withPad: " ", startingAt: 0) + column(ms(ours)) + column(rate(c, ours))
+            if let theirs = torch?[c.name] {
+                line += column(ms(theirs)) + column(rate(c, theirs)) + String(format: "   %.2f", theirs.median / ours.median)
+            }
+            print(line)
+        }
+    }
+
+    static func column(_ s: String) -> String { "   " + s.padding(toLength: 14, withPad: " ", startingAt: 0) }
+    static func ms(_ t: Timing.Result) -> String { String(format: "%.2f (%.2f)", t.median * 1e3, t.best * 1e3) }
+    static func rate(_ c: Case, _ t: Timing.Result) -> String {
+        c.flops == 0 ? "-" : String(format: "%.1f (%.1f)", c.flops / t.median * 1e-9, c.flops / t.best * 1e-9)
+    }
+
+    /// Times one case of ours: the forward pass alone (no graph), or forward + backward.
+    static func time(_ c: Case, _ rng: inout RandomGenerator) -> Timing.Result {
+        let x = Tensor.randn(c.shape, using: &rng)                                   // [B, C, H, W]
+        var params: [Tensor] = []
+        let f: ([Tensor]) -> Tensor
+        switch c.kind {
+        case "conv":
+            params = [Tensor.randn([c.out, c.shape[1] / c.groups, c.kernel, c.kernel], using: &rng) * 0.1,
+                      Tensor.randn([c.out], using: &rng) * 0.1]
+            f = { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], padding: c.padding, groups: c.groups) }
+        case "groupnorm":
+            params = [Tensor.ones([c.shape[1]]), Tensor.zeros([c.shape[1]])]
+            f = { Tensor.groupNorm($0[0], groups: c.groups, weight: $0[1], bias: $0[2]) }
+        default:
+            f = { $0[0].softmax(axis: -1) }
+        }
+        let leaves = [x] + params
+        if c.mode == "fwd" { return Timing.measure { _ = noGrad { f(leaves) } } }
+        for t in leaves { t.requiresGrad = true }
+        let dy = Tensor.randn(noGrad { f(leaves) }.shape, using: &rng)
+        return Timing.measure {
+            for t in leaves { t.grad = nil }
+            f(leaves).backward(dy)
+        }
+    }
+
+    /// Runs the PyTorch script; nil (after saying why) when python3 or torch is missing.
+    static func torchTimings(threads: Int) -> [String: Timing.Result]? {
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let script = here.deletingLastPathComponent().appendingPathComponent("reference/torch_conv.py")
+        struct Output: Decodable {
+            struct Entry: Decodable { var name: String; var best: Double; var median: Double }
+            var torch: String
+            var results: [Entry]
+        }
+        do {
+            let caseJSON = String(decoding: try JSONEncoder().encode(cases), as: UTF8.self)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script.path, "\(threads)", caseJSON]
+            var environment = ProcessInfo.processInfo.environment
+            for key in ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"] { environment[key] = "\(threads)" }
+            process.environment = environment
+            let stdout = Pipe(), stderr = Pipe()
+            process.standardOutput = stdout
+            process.standardError = stderr
+            try process.run()
+            let data = stdout.fileHandleForReading.readDataToEndOfFile()
+            let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                let reason = errors.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
+                print("PyTorch reference unavailable (\(reason)); install python3 and torch to compare. Showing only ours.")
+                return nil
+            }
+            let output = try JSONDecoder().decode(Output.self, from: data)
+            print("PyTorch \(output.torch), \(threads) thread(s), timed in the same run")
+            return Dictionary(uniqueKeysWithValues: output.results.map {
+                ($0.name, Timing.Result(best: $0.best, median: $0.median))
+            })
+        } catch {
+            print("PyTorch reference unavailable (\(error.localizedDescription)); showing only ours.")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+import TinyTensor
+
+/// The PyTorch fixture written by Fixtures/make_convops_fixture.py.
+struct ConvOpsFixture {
+    struct Entry: Decodable { var shape: [Int]; var offset: Int }
+    struct Case: Decodable {
+        var name: String
+        var op: String
+        var params: [String: Int]
+        var tensors: [String: Entry]
+    }
+    struct Index: Decodable { var torch: String; var cases: [Case] }
+
+    let cases: [Case]
+    let floats: [Float]
+
+    init() throws {
+        let folder = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
+        let index = try JSONDecoder().decode(Index.self, from: Data(contentsOf: folder.appendingPathComponent("convops.json")))
+        let bytes = try Data(contentsOf: folder.appendingPathComponent("convops.bin"))
+        floats = bytes.withUnsafeBytes { raw in
+            (0..<bytes.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+        cases = index.cases
+    }
+
+    func tensor(_ c: Case, _ name: String) -> Tensor? {
+        guard let e = c.tensors[name] else { return nil }
+        return Tensor(Array(floats[e.offset ..< e.offset + e.shape.product]), shape: e.shape)
+    }
+
+    /// Runs `f` on the case's inputs, backpropagates `dy`, and compares the output and every
+    /// input gradient with PyTorch's within 1e-4 (relative, absolute below 1).
+    func check(_ c: Case, inputs names: [String], _ f: ([Tensor?]) -> Tensor) {
+        let inputs = names.map { tensor(c, $0)?.requiringGrad() }
+        let out = f(inputs)
+        let expected = tensor(c, "out")!
+        #expect(out.shape == expected.shape, "\(c.name): shape")
+        expectClose(out.data, expected.data, tol: 1e-4, "\(c.name): output")
+        out.backward(tensor(c, "dy")!)
+        for (name, input) in zip(names, inputs) {
+            guard let input else { continue }
+            let grad = tensor(c, "grad_" + name)!
+            expectClose(input.grad?.data ?? [], grad.data, tol: 1e-4, "\(c.name): grad of \(name)")
+        }
+    }
+}
+
+@Suite struct ConvOpsPyTorchTests {
+    let fixture: ConvOpsFixture
+    init() throws { fixture = try ConvOpsFixture() }
+
+    func cases(_ op: String) -> [ConvOpsFixture.Case] {
+        let found = fixture.cases.filter { $0.op == op }
+        #expect(!found.isEmpty, "no fixture cases for \(op)")
+        return found
+    }
+
+    @Test func conv2dMatchesPyTorch() {
+        for c in cases("conv2d") {
+            let p = c.params
+            fixture.check(c, inputs: ["x", "weight", "bias"]) { t in
+                Tensor.conv2d(t[0]!, weight: t[1]!, bias: t[2], stride: p["stride"]!, padding: p["padding"]!,
+                              groups: p["groups"]!)
+            }
+        }
+    }
+
+    @Test func convTranspose2dMatchesPyTorch() {
+        for c in cases("convTranspose2d") {
+            let p = c.params
+            fixture.check(c, inputs: ["x", "weight", "bias"]) { t in
+                Tensor.convTranspose2d(t[0]!, weight: t[1]!, bias: t[2], stride: p["stride"]!, padding: p["padding"]!,
+                                       outputPadding: p["outputPadding"]!)
+            }
+        }
+    }
+
+    @Test func groupNormMatchesPyTorch() {
+        for c in cases("groupNorm") {
+            fixture.check(c, inputs: ["x", "weight", "bias"]) { t in
+                Tensor.groupNorm(t[0]!, groups: c.params["groups"]!, weight: t[1], bias: t[2])
+            }
+        }
+    }
+
+    @Test func softmaxAndLogSoftmaxMatchPyTorch() {
+        for c in cases("softmax") { fixture.check(c, inputs: ["x"]) { $0[0]!.softmax(axis: c.params["axis"]!) } }
+        for c in cases("logSoftmax") { fixture.check(c, inputs: ["x"]) { $0[0]!.logSoftmax(axis: c.params["axis"]!) } }
+    }
+
+    @Test func resamplingMatchesPyTorch() {
+        for c in cases("upsampleNearest") {
+            fixture.check(c, inputs: ["x"]) { $0[0]!.upsampleNearest(scale: c.params["scale"]!) }
+        }
+        for c in cases("pixelUnshuffle") { fixture.check(c, inputs: ["x"]) { $0[0]!.pixelUnshuffle(c.params["r"]!) } }
+    }
+}
+
+@Suite struct ConvOpsGradientTests {
+    func check(_ inputs: [Tensor], tol: Float = 2e-2, _ f: @escaping ([Tensor]) -> Tensor) {
+        let result = gradCheck(inputs, f)
+        #expect(result.maxError < tol, "\(result)")
+    }
+
+    @Test func conv2dGradients() {
+        for (stride, padding, groups) in [(1, 1, 1), (2, 1, 1), (1, 0, 2), (2, 2, 4)] {
+            let x = randomTensor([2, 4, 6, 5], seed: 1)
+            let w = randomTensor([4, 4 / groups, 3, 3], seed: 2, scale: 0.3)
+            let b = randomTensor([4], seed: 3)
+            check([x, w, b]) { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: padding, groups: groups) }
+        }
+    }
+
+    @Test func depthwiseConvGradients() {
+        let x = randomTensor([2, 3, 8, 7], seed: 4)
+        let w = randomTensor([3, 1, 7, 7], seed: 5, scale: 0.2)
+        let b = randomTensor([3], seed: 6)
+        check([x, w, b]) { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], padding: 3, groups: 3) }
+    }
+
+    @Test func convTranspose2dGradients() {
+        let x = randomTensor([2, 3, 4, 3], seed: 7)
+        let w = randomTensor([3, 2, 4, 4], seed: 8, scale: 0.3)
+        let b = randomTensor([2], seed: 9)
+        check([x, w, b]) { Tensor.convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1) }
+    }
+
+    @Test func groupNormGradients() {
+        let x = randomTensor([2, 6, 3, 4], seed: 10, scale: 2, offset: 1)
+        let g = randomTensor([6], seed: 11, scale: 0.5, offset: 1)
+        let b = randomTensor([6], seed: 12)
+        for groups in [1, 2, 6] {
+            check([x, g, b]) { Tensor.groupNorm($0[0], groups: groups, weight: $0[1], bias: $0[2]) }
+        }
+        check([x]) { Tensor.groupNorm($0[0], groups: 3, weight: nil, bias: nil) }
+    }
+
+    @Test func softmaxGradients() {
+        let x = randomTensor([3, 4, 5], seed: 13, scale: 2)
+        check([x]) { $0[0].softmax(axis: -1) }
+        check([x]) { $0[0].softmax(axis: 0) }
+        check([x]) { $0[0].logSoftmax(axis: 1) }
+    }
+
+    @Test func resampleGradients() {
+        let x = randomTensor([2, 2, 4, 6], seed: 14)
+        check([x]) { $0[0].upsampleNearest(scale: 2) }
+        check([x]) { $0[0].upsampleNearest(scale: 3) }
+        check([x]) { $0[0].pixelUnshuffle(2) }
+    }
+}
+
+@Suite struct ConvOpsKernelTests {
+    /// The definition, one multiply-add at a time.
+    func naiveConv(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int, groups: Int) -> [Float] {
+        let (b, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        let oh = (h + 2 * padding - kh) / stride + 1, ow = (wd + 2 * padding - kw) / stride + 1
+        let og = o / groups
+        var y = [Float](repeating: 0, count: b * o * oh * ow)
+        for n in 0..<b { for oc in 0..<o { for i in 0..<oh { for j in 0..<ow {
+            var s: Float = 0
+            for ci in 0..<cg { for p in 0..<kh { for q in 0..<kw {
+                let ih = i * stride - padding + p, iw = j * stride - padding + q
+                guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
+                let inC = (oc / og) * cg + ci
+                s += w.data[((oc * cg + ci) * kh + p) * kw + q] * x.data[((n * c + inC) * h + ih) * wd + iw]
+            } } }
+            y[((n * o + oc) * oh + i) * ow + j] = s
+        } } } }
+        return y
+    }
+
+    @Test func manyChunksMatchTheDefinition() {
+        // 40 samples of 16×784×9 columns need several im2col chunks.
+        let x = randomTensor([40, 16, 28, 28], seed: 20)
+        let w = randomTensor([16, 16, 3, 3], seed: 21, scale: 0.1)
+        let y = Tensor.conv2d(x, weight: w, bias: nil, padding: 1)
+        expectClose(y.data, naiveConv(x, w, stride: 1, padding: 1, groups: 1), tol: 1e-4, "chunked conv")
+        let d = randomTensor([6, 12, 14, 14], seed: 22)
+        let dw = randomTensor([12, 1, 7, 7], seed: 23, scale: 0.1)
+        let yd = Tensor.conv2d(d, weight: dw, bias: nil, padding: 3, groups: 12)
+        expectClose(yd.data, naiveConv(d, dw, stride: 1, padding: 3, groups: 12), tol: 1e-4, "depthwise")
+    }
+
+    @Test func resultsDoNotDependOnThreadCount() {
+        func run() -> [[Float]] {
+            let x = randomTensor([24, 8, 14, 14], seed: 30).requiringGrad()
+            let w = randomTensor([8, 8, 3, 3], seed: 31, scale: 0.2).requiringGrad()
+            let dw = randomTensor([8, 1, 7, 7], seed: 32, scale: 0.2).requiringGrad()
+            let g = randomTensor([8], seed: 33).requiringGrad()
+            let h = Tensor.conv2d(x, weight: w, bias: nil, padding: 1)
+            let y = Tensor.groupNorm(Tensor.conv2d(h, weight: dw, bias: nil, padding: 3, groups: 8),
+                                     groups: 2, weight: g, bias: nil).softmax(axis: -1)
+            y.backward(randomTensor(y.shape, seed: 34))
+            return [y.data, x.grad!.data, w.grad!.data, dw.grad!.data, g.grad!.data]
+        }
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 1
+        let one = run()
+        Parallel.threadCount = 3
+        let three = run()
+        #expect(one == three)
+    }
+
+    @Test func layersUsePyTorchDefaultsAndNames() {
+        var rng = RandomGenerator(seed: 1)
+        let conv = Conv2d(8, 16, kernelSize: 3, padding: 1, groups: 2, rng: &rng)
+        #expect(conv.weight.shape == [16, 4, 3, 3])
+        let bound = 1 / Float(4 * 9).squareRoot()
+        #expect(conv.weight.data.allSatisfy { Swift.abs($0) <= bound })
+        #expect(conv.weight.data.contains { Swift.abs($0) > 0.8 * bound })
+        #expect(conv.namedParameters().map(\.name) == ["weight", "bias"])
+        let up = ConvTranspose2d(8, 4, kernelSize: 4, stride: 2, padding: 1, rng: &rng)
+        #expect(up(Tensor.zeros([1, 8, 5, 5])).shape == [1, 4, 10, 10])
+        let norm = GroupNorm(groups: 4, channels: 8)
+        #expect(norm.weight.data == [Float](repeating: 1, count: 8) && norm.bias.data == [Float](repeating: 0, count: 8))
+        #expect(conv(norm(Tensor.ones([2, 8, 6, 6]))).shape == [2, 16, 6, 6])
+    }
+}
