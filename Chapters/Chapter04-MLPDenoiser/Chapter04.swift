@@ -40,6 +40,8 @@ struct Chapter04: ParsableCommand {
     @Option(help: "Shuffling: full (new permutation each epoch) or buffer (tf.data's 1000-element buffer).")
     var shuffle: String?
     @Option(help: "First width of the MLP (128 in the tutorial; hidden widths w, w/2, w/4, w/8).") var width: Int?
+    @Option(name: .customLong("init"), help: "Weight initialisation: glorot (Keras, the tutorial's) or pytorch.")
+    var initialization: String?
     @Option(help: "Decay of an EMA of the weights used for sampling (0 = off).") var emaDecay: Float?
     @Option(help: "Reverse-process variance: posterior (beta-tilde) or beta.") var variance: String?
     @Option(help: "Training loss: mse, l1 or huber.") var loss: String?
@@ -51,7 +53,7 @@ struct Chapter04: ParsableCommand {
         let out = try common.start("Chapter04-MLPDenoiser")
         var recipe = try makeRecipe()
         var sampleCount = samples
-        var gifFrames = 61
+        var gifFrames = 49
         if common.quick { recipe.epochs = min(recipe.epochs, 4); sampleCount = min(samples, 300); gifFrames = 11 }
         let schedule = try recipe.noiseSchedule
         let variance = ReverseVariance(rawValue: recipe.variance)!
@@ -141,6 +143,7 @@ struct Chapter04: ParsableCommand {
         if let lrSchedule { r.learningRateSchedule = lrSchedule }
         if let shuffle { r.shuffle = shuffle }
         if let width { r.width = width }
+        if let initialization { r.initialization = initialization }
         if let emaDecay { r.emaDecay = emaDecay }
         if let variance { r.variance = variance }
         if let loss { r.loss = loss }

@@ -5,6 +5,9 @@ import TinyTensor
 
 // MARK: - The chapter's figures
 
+/// The colour of cluster k: the tab10 cycle without its grey (the data are drawn in grey).
+func clusterColor(_ k: Int) -> Color { Color.tab([0, 1, 2, 3, 4, 5, 6, 9][k % 8]) }
+
 /// Both coordinates of a [N, 2] tensor.
 func coordinates(_ points: Tensor) -> (xs: [Float], ys: [Float]) {
     let n = points.shape[0]
@@ -66,7 +69,7 @@ func scatterPanel(_ ax: Axes, _ points: Tensor, centres: [(x: Float, y: Float)],
     }
     let labels = Toy2DMetrics.nearestCentres(points, centres: centres).index
     let (xs, ys) = coordinates(points)
-    ax.scatter(xs, ys, colors: labels.map { Color.tab($0) }, size: size, alpha: 0.85)
+    ax.scatter(xs, ys, colors: labels.map(clusterColor), size: size, alpha: 0.85)
     ax.markers(centres.map(\.x), centres.map(\.y), marker: .cross, color: .black, size: 8, width: 1.5)
     ax.legend = background == nil ? nil : .upperRight
 }
@@ -86,18 +89,22 @@ func samplesFigure(samples: Tensor, data: Tensor, centres: [(x: Float, y: Float)
 /// where it ends, so you can watch each cluster gather out of the noise.
 func reverseFrames(_ trajectory: [Tensor], centres: [(x: Float, y: Float)], frames: Int) -> [Canvas] {
     let final = Toy2DMetrics.nearestCentres(trajectory.last!, centres: centres).index
-    let colors = final.map { Color.tab($0) }
+    let colors = final.map(clusterColor)
     let steps = trajectory.count - 1                                   // T
-    let picks = (0..<frames).map { steps * $0 / max(1, frames - 1) }   // indices into the trajectory
+    // Frames closer together near the end, where the clusters form: index T·(1 − (1 − u)²).
+    let picks = (0..<frames).map { i -> Int in
+        let u = Double(i) / Double(max(1, frames - 1))
+        return Int((Double(steps) * (1 - (1 - u) * (1 - u))).rounded())
+    }
     return picks.map { k in
-        let fig = Figure(rows: 1, cols: 1, panelWidth: 420, panelHeight: 420)
+        let fig = Figure(rows: 1, cols: 1, panelWidth: 360, panelHeight: 360)
         let ax = fig[0, 0]
         ax.title = "reverse process: t = \(steps - k)"
         ax.equalAspect = true
         ax.xLimits = -5.5...5.5
         ax.yLimits = -5.5...5.5
         let (xs, ys) = coordinates(trajectory[k])
-        ax.scatter(xs, ys, colors: colors, size: 1.8, alpha: 0.85)
+        ax.scatter(xs, ys, colors: colors, size: 1.6)        // opaque dots: few colours, a small GIF
         ax.markers(centres.map(\.x), centres.map(\.y), marker: .cross, color: .black, size: 8, width: 1.5)
         return fig.render()
     }

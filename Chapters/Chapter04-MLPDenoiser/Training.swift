@@ -63,7 +63,7 @@ struct Recipe: Codable, Equatable {
         try check(emaDecay >= 0 && emaDecay < 1, "--ema-decay must be in [0, 1), got \(emaDecay).")
         try check(ReverseVariance(rawValue: variance) != nil, "unknown --variance '\(variance)'; choose posterior or beta.")
         try check(RegressionLoss(rawValue: loss) != nil, "unknown --loss '\(loss)'; choose mse, l1 or huber.")
-        try check(["glorot", "pytorch"].contains(initialization), "unknown initialization '\(initialization)'; choose glorot or pytorch.")
+        try check(["glorot", "pytorch"].contains(initialization), "unknown --init '\(initialization)'; choose glorot or pytorch.")
         _ = try noiseSchedule   // the beta range (and the 1000/T rescale) must make sense too
     }
 
