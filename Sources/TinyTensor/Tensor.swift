@@ -31,6 +31,7 @@ public final class Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative extent in shape \(shape)")
         precondition(data.count == shape.reduce(1, *),
                      "Tensor: \(data.count) elements do not fill shape \(shape) (\(shape.reduce(1, *)) needed)")
+        MemoryTuning.applied
         self.shape = shape
         self.data = data
         self.requiresGrad = requiresGrad
