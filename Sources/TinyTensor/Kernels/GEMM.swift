@@ -30,11 +30,21 @@
 /// and the K blocks depend only on K, so every element of C is summed in the same order
 /// whatever `Parallel.threadCount` is: results are bit-identical for 1 or 2 threads.
 /// Small products (the MLP's, about a million multiply-adds or fewer) stay on one thread,
-/// where starting a second one would cost more than it saves. Narrow products (N much
+/// where starting a second one would cost more than it saves; `parallel: false` keeps any
+/// product on the calling thread (for callers that already run many products in parallel,
+/// like the batched matmul of attention). Narrow products (N much
 /// smaller than M) are computed as Cᵀ so that the long side fills the 32-wide tiles.
 public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+         beta: beta, c: c, ldc: ldc, parallel: true)
+}
+
+/// `gemm`, on the calling thread alone when `parallel` is false.
+func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool) {
     precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
     guard m > 0, n > 0 else { return }
     if k == 0 || alpha == 0 {
@@ -48,10 +58,10 @@ public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Floa
         // columns; the kernel then writes C column by column (row stride 1, column stride
         // ldc). Each element is still the same sum in the same order: the same bits.
         GEMMProblem(transA: !transB, transB: !transA, m: n, n: m, k: k, alpha: alpha,
-                    a: b, lda: ldb, b: a, ldb: lda, beta: beta, c: c, ldc: 1, cColumnStride: ldc).run()
+                    a: b, lda: ldb, b: a, ldb: lda, beta: beta, c: c, ldc: 1, cColumnStride: ldc).run(parallel: parallel)
     } else {
         GEMMProblem(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, cColumnStride: 1).run()
+                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, cColumnStride: 1).run(parallel: parallel)
     }
 }
 
@@ -101,11 +111,11 @@ struct GEMMProblem {
     /// C[i, j] is at c[i * ldc + j * cColumnStride]; the column stride is 1 except for Cᵀ.
     let c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int
 
-    /// Computes all of C, on every thread when the product is large.
-    func run() {
+    /// Computes all of C, on every thread when the product is large (and `parallel`).
+    func run(parallel: Bool = true) {
         let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
         let rowTiles = (m + mr - 1) / mr, colTiles = (n + nr - 1) / nr
-        let threads = m * n * k >= GEMMBlocking.parallelThreshold ? Parallel.threadCount : 1
+        let threads = parallel && m * n * k >= GEMMBlocking.parallelThreshold ? Parallel.threadCount : 1
         if threads == 1 || max(rowTiles, colTiles) < 2 {
             compute(rows: 0..<m, cols: 0..<n)
         } else if (m >= n && rowTiles >= threads) || colTiles < threads {

@@ -32,26 +32,29 @@ extension Tensor {
                 } } }
             } else {
                 // dB[K,N] = A[M,K]ᵀ · dC[M,N]
-                for i in 0..<batch {
-                    ad.withUnsafeBufferPointer { ap in g.withUnsafeBufferPointer { gp in gb.withUnsafeMutableBufferPointer { bp in
-                        gemm(transA: true, transB: false, m: k, n: n, k: m, a: ap.baseAddress! + i * m * k, lda: k,
-                             b: gp.baseAddress! + i * m * n, ldb: n, beta: 0, c: bp.baseAddress! + i * k * n, ldc: n)
-                    } } }
-                }
+                Tensor.batchedGemm(batch, true, false, k, n, m, ad, g, m * n, &gb, beta: 0)
             }
             return [ga, gb]
         }
     }
 
     /// C_i = op(A_i) · op(B_i) for each batch entry i (row-major blocks, B's block stride `strideB`).
+    /// A_i is the i-th block of op(A)'s size in `a`, C_i the i-th [M, N] block of `c`.
+    ///
+    /// Attention multiplies hundreds of small matrices (one per image and head): the batch
+    /// entries are shared among the threads, each product running on one thread, so every
+    /// C_i is computed the same way whatever the thread count.
     static func batchedGemm(_ batch: Int, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                             _ a: [Float], _ b: [Float], _ strideB: Int, _ c: inout [Float], beta: Float) {
         a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            for i in 0..<batch {
-                gemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                     a: ap.baseAddress! + i * m * k, lda: transA ? m : k,
-                     b: bp.baseAddress! + i * strideB, ldb: transB ? k : n,
-                     beta: beta, c: cp.baseAddress! + i * m * n, ldc: n)
+            let (a0, b0, c0) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+            Parallel.forRanges(batch) { entries in
+                for i in entries {
+                    gemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                         a: a0 + i * m * k, lda: transA ? m : k,
+                         b: b0 + i * strideB, ldb: transB ? k : n,
+                         beta: beta, c: c0 + i * m * n, ldc: n, parallel: batch == 1)
+                }
             }
         } } }
     }
