@@ -51,7 +51,10 @@ func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         GEMMBlocking.scale(c: c, ldc: ldc, m: m, n: n, beta: beta)
         return
     }
-    let swap = k >= 16 && GEMMBlocking.tiles(m: n, n: m) < GEMMBlocking.tiles(m: m, n: n)
+    // Cᵀ is written one float at a time (12 rows of a column are scattered over 12 registers),
+    // so it only pays when C is too narrow to fill half of the 32-wide tile.
+    let swap = k >= 16 && n < GEMMMicroKernel.nr / 2
+        && GEMMBlocking.tiles(m: n, n: m) < GEMMBlocking.tiles(m: m, n: n)
     if swap {
         // Narrow products (N = 2 in the MLP's last layer) would fill 2 of the tile's 32
         // columns. Computing Cᵀ = op(B)ᵀ·op(A)ᵀ instead puts the long side along the 32
