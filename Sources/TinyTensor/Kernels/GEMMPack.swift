@@ -34,15 +34,23 @@ enum GEMMPack {
                     out += mr
                 }
             } else {
-                // Each of the 12 rows of A is read along p and written 12 apart.
-                for i in 0..<rows {
-                    let src = a + (i0 + ir + i) * lda + p0
-                    for p in 0..<kc { out[p * mr + i] = src[p] }
+                // op(A)'s column p takes one value from each of the 12 rows of A. The packed
+                // buffer is written in order (loads strided, stores consecutive): written
+                // 12 apart instead, the compiler turns the loop into scatter stores, which
+                // are many times slower than gathering.
+                let src = a + (i0 + ir) * lda + p0
+                if rows == mr {
+                    for p in 0..<kc {
+                        for i in 0..<mr { out[i] = src[i * lda + p] }
+                        out += mr
+                    }
+                } else {
+                    for p in 0..<kc {
+                        for i in 0..<rows { out[i] = src[i * lda + p] }
+                        for i in rows..<mr { out[i] = 0 }
+                        out += mr
+                    }
                 }
-                if rows < mr {
-                    for p in 0..<kc { for i in rows..<mr { out[p * mr + i] = 0 } }
-                }
-                out += kc * mr
             }
         }
     }
@@ -56,13 +64,17 @@ enum GEMMPack {
         for jr in stride(from: 0, to: nc, by: nr) {
             let cols = min(nr, nc - jr)
             if transB {
-                // op(B) = Bᵀ: op(B)'s column j is B's row j, read along p and written 32 apart.
-                for j in 0..<cols {
-                    let src = b + (j0 + jr + j) * ldb + p0
-                    for p in 0..<kc { out[p * nr + j] = src[p] }
-                }
-                if cols < nr {
-                    for p in 0..<kc { for j in cols..<nr { out[p * nr + j] = 0 } }
+                // op(B) = Bᵀ: op(B)'s row p takes one value from each of 32 rows of B,
+                // gathered so that the packed panel is written in order (as in packA).
+                let src = b + (j0 + jr) * ldb + p0
+                for p in 0..<kc {
+                    let o = out + p * nr
+                    if cols == nr {
+                        for j in 0..<nr { o[j] = src[j * ldb + p] }
+                    } else {
+                        for j in 0..<cols { o[j] = src[j * ldb + p] }
+                        for j in cols..<nr { o[j] = 0 }
+                    }
                 }
             } else if cols == nr {
                 // The common case: 32 consecutive floats of B's row p, copied as two vectors.
