@@ -23,3 +23,10 @@ enum MemoryTuning {
         #endif
     }()
 }
+
+/// An array of `count` floats left uninitialised, for kernels that overwrite every element:
+/// filling it with zeros first would cost one more pass over memory (for a convolution's
+/// output and gradients, several megabytes each).
+@inline(__always) func uninitializedFloats(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+}

@@ -33,7 +33,8 @@ extension Tensor {
         let shape = Conv2DShape(batch: batch, inChannels: inC, outChannels: outC, groups: groups, geometry: geometry)
         let depthwise = DepthwiseConv.applies(inChannels: inC, outChannels: outC, groups: groups, g: geometry)
         let outShape = [batch, outC, geometry.outH, geometry.outW]      // [B, O, Ho, Wo]
-        var out = [Float](repeating: 0, count: outShape.product)
+        // The GEMM kernels write every element (no need to zero-fill first).
+        var out = depthwise ? [Float](repeating: 0, count: outShape.product) : uninitializedFloats(outShape.product)
         x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in
             withOptionalPointer(bias?.data) { bp in out.withUnsafeMutableBufferPointer { yp in
                 if depthwise {
@@ -49,8 +50,11 @@ extension Tensor {
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         let (needX, needW) = (x.requiresGrad, weight.requiresGrad)
         return record(out, shape: outShape, inputs: inputs, op: "conv2d") { g in
-            var gx: [Float]? = needX ? [Float](repeating: 0, count: xd.count) : nil
-            var gw: [Float]? = needW ? [Float](repeating: 0, count: wd.count) : nil
+            func gradient(_ count: Int) -> [Float] {
+                depthwise ? [Float](repeating: 0, count: count) : uninitializedFloats(count)
+            }
+            var gx: [Float]? = needX ? gradient(xd.count) : nil
+            var gw: [Float]? = needW ? gradient(wd.count) : nil
             xd.withUnsafeBufferPointer { xp in wd.withUnsafeBufferPointer { wp in g.withUnsafeBufferPointer { gp in
                 withOptionalMutablePointer(&gx) { dx in withOptionalMutablePointer(&gw) { dw in
                     if depthwise {
@@ -95,7 +99,7 @@ extension Tensor {
         let geometry = ConvGeometry(channels: outC, height: outH, width: outW, kernelH: kh, kernelW: kw,
                                     stride: stride, padding: padding, outH: h, outW: w)
         let outShape = [batch, outC, outH, outW]                          // [B, O, Ho, Wo]
-        var out = [Float](repeating: 0, count: outShape.product)
+        var out = uninitializedFloats(outShape.product)                 // filled with the bias first
         x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in
             withOptionalPointer(bias?.data) { bp in out.withUnsafeMutableBufferPointer { yp in
                 ConvTransposeGEMM.forward(geometry, batch: batch, inChannels: inC, x: xp.baseAddress!,
@@ -107,8 +111,8 @@ extension Tensor {
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         let (needX, needW) = (x.requiresGrad, weight.requiresGrad)
         return record(out, shape: outShape, inputs: inputs, op: "convTranspose2d") { g in
-            var gx: [Float]? = needX ? [Float](repeating: 0, count: xd.count) : nil
-            var gw: [Float]? = needW ? [Float](repeating: 0, count: wd.count) : nil
+            var gx: [Float]? = needX ? uninitializedFloats(xd.count) : nil     // both overwritten
+            var gw: [Float]? = needW ? uninitializedFloats(wd.count) : nil
             xd.withUnsafeBufferPointer { xp in wd.withUnsafeBufferPointer { wp in g.withUnsafeBufferPointer { gp in
                 withOptionalMutablePointer(&gx) { dx in withOptionalMutablePointer(&gw) { dw in
                     ConvTransposeGEMM.backward(geometry, batch: batch, inChannels: inC, x: xp.baseAddress!,

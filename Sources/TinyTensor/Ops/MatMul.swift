@@ -16,12 +16,11 @@ extension Tensor {
         let batch = batchA.product
         let sharedB = batchB.isEmpty && batch > 1
         let outShape = batchA + [m, n]
-        var out = [Float](repeating: 0, count: outShape.product)
+        var out = uninitializedFloats(outShape.product)          // gemm with β = 0 overwrites it
         Tensor.batchedGemm(batch, false, false, m, n, k, a.data, b.data, sharedB ? 0 : k * n, &out, beta: 0)
         let (ad, bd) = (a.data, b.data)
         return Tensor.record(out, shape: outShape, inputs: [a, b], op: "matmul") { g in
-            var ga = [Float](repeating: 0, count: ad.count)
-            var gb = [Float](repeating: 0, count: bd.count)
+            var ga = uninitializedFloats(ad.count), gb = uninitializedFloats(bd.count)   // overwritten (β = 0)
             // dA[M,K] = dC[M,N] · B[K,N]ᵀ
             Tensor.batchedGemm(batch, false, true, m, k, n, g, bd, sharedB ? 0 : k * n, &ga, beta: 0)
             if sharedB {
