@@ -16,6 +16,7 @@ let sections: [(name: String, summary: String, run: (BenchmarkOptions) -> Void)]
     ("matmul", "GFLOP/s of gemm at square and MLP shapes beside numpy's matmul", MatmulBenchmark.run),
     ("conv", "the U-Net's conv2d, GroupNorm and softmax at batch 128 beside PyTorch CPU", ConvBenchmark.run),
     ("mlp", "Chapter 4 training step and sampling beside PyTorch CPU", MLPBenchmark.run),
+    ("unet", "one U-Net training step (batch 128, Fashion config) beside PyTorch, and where the time goes", UNetBenchmark.run),
 ]
 
 func usage() -> String {

@@ -40,13 +40,15 @@ enum ChapterRunner {
             .appendingPathComponent("chapter-tests-\(tag)-\(UUID().uuidString)", isDirectory: true)
     }
 
-    /// Runs `name` with `arguments` plus `--output <fresh folder>`, from the package root.
-    static func run(_ name: String, _ arguments: [String]) throws -> ChapterRun {
+    /// Runs `name` with `arguments` plus `--output <fresh folder>`, from the package root;
+    /// `environment` adds or overrides environment variables.
+    static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChapterRun {
         let folder = temporaryFolder(name)
         let process = Process()
         process.executableURL = try binary(name)
         process.arguments = arguments + ["--output", folder.path]
         process.currentDirectoryURL = root
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reverse-mode automatic differentiation, micrograd-style.
 ///
 /// Every differentiable op ends in one call to `Tensor.record`, which stores the op's
@@ -29,6 +31,7 @@ extension Tensor {
                               backward: @escaping ([Float]) -> [[Float]?]) -> Tensor {
         let out = Tensor(data, shape: shape)
         out.op = op
+        if OpProfiler.isEnabled { OpProfiler.forward(op) }
         if GradMode.isEnabled && inputs.contains(where: { $0.requiresGrad }) {
             out.requiresGrad = true
             out.parents = inputs
@@ -89,7 +92,9 @@ extension Tensor {
                 node.accumulateGrad(g)   // a leaf
                 continue
             }
+            let started = OpProfiler.isEnabled ? DispatchTime.now().uptimeNanoseconds : 0
             let inputGrads = fn(g)
+            if OpProfiler.isEnabled { OpProfiler.add(node.op + " backward", nanoseconds: DispatchTime.now().uptimeNanoseconds - started) }
             precondition(inputGrads.count == node.parents.count, "autograd: op '\(node.op)' returned \(inputGrads.count) gradients for \(node.parents.count) inputs")
             for (p, pg) in zip(node.parents, inputGrads) where p.requiresGrad {
                 guard let pg else { continue }

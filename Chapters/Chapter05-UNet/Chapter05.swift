@@ -1,0 +1,244 @@
+// Chapter 5 — The U-Net, block by block.
+//
+// The denoiser of Chapter 4 was an MLP on two numbers. Images need a network that sees
+// neighbourhoods at several scales and returns an image of the same size: ε̂ = ε_θ(x_t, t).
+// DDPM (Ho et al. 2020, Appendix B) uses a U-Net (Ronneberger et al. 2015); we build the one
+// of "The Annotated Diffusion Model" (Hugging Face), Phil Wang's version, for Fashion-MNIST:
+//
+//     Unet(dim: 28, dimMults: [1, 2, 4], channels: 1)     2,020,257 parameters, as in PyTorch
+//
+// It is made of the blocks in Sources/Diffusion/Models/UNet/, one file each:
+//   SinusoidalPositionEmbeddings  t → [sin(t·ωᵢ), cos(t·ωᵢ)]   then an MLP (time_mlp)
+//   ResnetBlock                   two (weight-standardised conv → GroupNorm → SiLU) blocks;
+//                                 the time embedding scales and shifts the first one
+//   LinearAttention / Attention   pixels look at each other: linear cost at every level,
+//                                 full softmax attention only in the 7×7 middle
+//   PreNorm, Residual             GroupNorm before attention, a skip connection around it
+//   Downsample / Upsample         pixel-unshuffle + 1×1 conv;  nearest ×2 + 3×3 conv
+// and, as options, the ConvNeXt block and transposed-conv upsampling of the MindSpore port.
+//
+// This chapter prints the model summary, draws the time embedding and the first-level feature
+// maps of a real Fashion-MNIST image, and checks that the whole network can learn: a few
+// Adam steps on ONE fixed batch of noisy images must drive the loss down (the "overfit one
+// batch" sanity check). Real training is Chapter 6. The weights go to unet.safetensors, which
+// loads into the PyTorch reference with load_state_dict(strict=True):
+//
+//     python3 Tests/DiffusionTests/Fixtures/make_unet_fixture.py --check output/Chapter05-UNet/unet.safetensors
+//
+// Run:  swift run -c release Chapter05-UNet           (ConvNeXt variant: --block convnext)
+
+import ArgumentParser
+import ChapterSupport
+import Diffusion
+import Figures
+import Foundation
+import TinyTensor
+
+@main
+struct Chapter05: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "Chapter05-UNet",
+        abstract: "The Annotated U-Net block by block: summary, time embedding, feature maps, a one-batch sanity run.")
+
+    @OptionGroup var common: ChapterOptions
+
+    @Option(help: "Images in the fixed batch of the sanity run (--quick uses 4).")
+    var batch: Int?
+
+    @Option(help: "Adam steps on that batch (--quick uses 6).")
+    var steps: Int?
+
+    @Option(help: "Learning rate of Adam (the Annotated blog uses 1e-3).")
+    var lr: Float = 1e-3
+
+    @Option(help: "Block of the U-Net: resnet (the Annotated blog) or convnext (the MindSpore port, with transposed-conv upsampling).")
+    var block = "resnet"
+
+    /// The parameter counts of the PyTorch reference, printed by make_unet_fixture.py:
+    /// the Annotated model, and the ConvNeXt variant with transposed-conv upsampling.
+    static let pytorchParameterCount = (resnet: 2_020_257, convNext: 3_454_669)
+    /// Diffusion steps of the Annotated blog's linear schedule (β from 1e-4 to 0.02).
+    static let timesteps = 300
+
+    func run() throws {
+        let clock = Stopwatch()
+        let batchSize = batch ?? (common.quick ? 4 : 8)
+        let stepCount = steps ?? (common.quick ? 6 : 30)
+        guard batchSize >= 1 else { throw ChapterError("--batch must be at least 1, got \(batchSize).") }
+        guard stepCount >= 2 else { throw ChapterError("--steps must be at least 2 to see the loss move, got \(stepCount).") }
+        guard lr > 0, lr.isFinite else { throw ChapterError("--lr must be a positive number, got \(lr).") }
+        guard ["resnet", "convnext"].contains(block) else {
+            throw ChapterError("unknown --block '\(block)'; choose resnet or convnext.")
+        }
+        let out = try common.start("Chapter05-UNet")
+        // The images come from Debian's dataset-fashion-mnist; without it, stop before writing anything.
+        let data: FashionMNIST
+        do { data = try FashionMNIST(split: .train, limit: batchSize) } catch { throw ChapterError("\(error)") }
+        var rng = RandomGenerator(seed: common.seed)
+
+        // MARK: 1. Build the model and print its summary
+        //
+        // dims = [28, 28, 56, 112]: the channel width of each level. The image side halves at
+        // every level but the last (28 → 14 → 7), so 28 admits exactly two downsamplings.
+        // The time embedding is 4·dim = 112 wide and reaches every block.
+        let kind: Unet.BlockKind = block == "resnet" ? .resnet : .convNext(mult: 2)
+        let model = Unet(dim: 28, dimMults: [1, 2, 4], channels: 1, block: kind,
+                         upsample: block == "resnet" ? .nearest : .transposed, rng: &rng)
+        print("Unet(dim: 28, dimMults: [1, 2, 4], channels: 1, block: \(block)) for a [\(batchSize), 1, 28, 28] batch\n")
+        print("module path        output shape        parameters")
+        let rows = model.summary(inputShape: [batchSize, 1, 28, 28])
+        for row in rows {
+            print(row.path.padding(toLength: 18, withPad: " ", startingAt: 0),
+                  "\(row.outputShape)".padding(toLength: 19, withPad: " ", startingAt: 0),
+                  grouped(row.parameters).leftPadded(10))
+        }
+        let total = model.parameterCount
+        print("total".padding(toLength: 38, withPad: " ", startingAt: 0), grouped(total).leftPadded(10))
+        let reference = block == "resnet" ? Chapter05.pytorchParameterCount.resnet : Chapter05.pytorchParameterCount.convNext
+        print("PyTorch reference (make_unet_fixture.py): \(grouped(reference)) parameters — " + (total == reference ? "equal" : "DIFFERENT"))
+        // The spatial path through the U, read off the summary.
+        let path = rows.filter { ["init_conv", "mid_block2", "final_conv"].contains($0.path) || $0.path.hasSuffix(".3") }
+            .map { "\($0.outputShape[1])×\($0.outputShape[2])×\($0.outputShape[3])" }
+        print("C×H×W at init_conv, each level's 4th layer (downs, mid, ups), final_conv:\n  \(path.joined(separator: " → "))")
+
+        // MARK: 2. The sinusoidal time embedding
+        //
+        // Row t of the heat map is emb(t) = [sin(t·ωᵢ) | cos(t·ωᵢ)], ωᵢ = 10000^(−i/13), i = 0 … 13.
+        // The left columns of each half oscillate fast (ω₀ = 1 rad per step), the right ones
+        // barely move over 300 steps: together they give every t a distinct, smooth code.
+        let embedding = SinusoidalPositionEmbeddings(28)
+        let table = embedding(Tensor((0..<Chapter05.timesteps).map(Float.init)))    // [300, 28]
+        let heat = Figure(rows: 1, cols: 1, panelWidth: 560, panelHeight: 420)
+        heat[0, 0].title = "Sinusoidal time embedding (dim 28): sin | cos"
+        heat[0, 0].xLabel = "embedding dimension i"
+        heat[0, 0].yLabel = "time step t"
+        heat[0, 0].heatmap((0..<Chapter05.timesteps).map { t in Array(table.data[(t * 28)..<((t + 1) * 28)]) },
+                           colormap: .coolwarm, range: -1...1, colorbarLabel: "value")
+        try heat.writePNG(to: out.file("time_embedding.png"))
+        print("\nwrote \(out.display("time_embedding.png"))")
+
+        // MARK: 3. One fixed batch of noisy Fashion-MNIST images
+        //
+        // The forward process in closed form (Chapter 3), with the Annotated blog's linear
+        // schedule of T = 300 steps:  x_t = √ᾱ_t · x₀ + √(1 − ᾱ_t) · ε.
+        // Images, noise ε and steps t are drawn once and kept for every training step.
+        let x0 = data.images(Array(0..<batchSize))                                 // [B, 1, 28, 28] in [−1, 1]
+        let noise = Tensor.randn(x0.shape, using: &rng)                            // [B, 1, 28, 28]
+        let t = rng.integers(count: batchSize, below: Chapter05.timesteps)         // B steps in 0 ..< 300
+        let betas = (0..<Chapter05.timesteps).map { 1e-4 + (0.02 - 1e-4) * Double($0) / Double(Chapter05.timesteps - 1) }
+        var alphasCumprod: [Double] = []
+        for b in betas { alphasCumprod.append((alphasCumprod.last ?? 1) * (1 - b)) }
+        let signal = Tensor(t.map { Float(alphasCumprod[$0].squareRoot()) }, shape: [batchSize, 1, 1, 1])       // [B, 1, 1, 1]
+        let spread = Tensor(t.map { Float((1 - alphasCumprod[$0]).squareRoot()) }, shape: [batchSize, 1, 1, 1]) // [B, 1, 1, 1]
+        let xt = signal * x0 + spread * noise                                      // [B, 1, 28, 28]
+        let timeInput = Tensor(t.map(Float.init))                                  // [B]
+        print("batch: \(batchSize) images (\(data.labels.prefix(batchSize).map { FashionMNIST.classNames[Int($0)] }.joined(separator: ", "))), t = \(t)")
+
+        // MARK: 4. The sanity run: overfit the fixed batch
+        //
+        // Loss (DDPM eq. 14, "L_simple"): mean over pixels of (ε − ε_θ(x_t, t))². A network
+        // that outputs zeros scores 1 (the variance of ε); memorising the batch drives it to 0.
+        // If it does not fall, something in the forward or backward pass is broken.
+        let optimizer = Adam(model.parameters(), lr: lr)
+        var losses: [Float] = []
+        let trainClock = Stopwatch()
+        for step in 1...stepCount {
+            optimizer.zeroGrad()
+            let loss = mseLoss(model(xt, timeInput), noise)                        // []
+            guard loss.item.isFinite else {
+                throw ChapterError("the loss became \(loss.item) at step \(step); lower --lr (now \(lr)).")
+            }
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item)
+            if step == 1 || step % 5 == 0 || step == stepCount {
+                print(String(format: "step %3d  loss %.4f", step, loss.item))
+            }
+        }
+        let trainSeconds = trainClock.seconds
+        let finalLoss = noGrad { mseLoss(model(xt, timeInput), noise).item }
+        print(String(format: "loss %.4f → %.4f after %d Adam steps (%.2f s per step); %@", losses[0], finalLoss,
+                     stepCount, trainSeconds / Double(stepCount), finalLoss < losses[0] ? "falling, as it must" : "NOT falling"))
+        let curve = Figure(rows: 1, cols: 1, panelWidth: 560, panelHeight: 360)
+        curve[0, 0].title = "Sanity run: one fixed batch of \(batchSize), Adam lr \(lr)"
+        curve[0, 0].xLabel = "step"
+        curve[0, 0].yLabel = "MSE(noise, predicted noise)"   // the bitmap font is ASCII
+        curve[0, 0].yScale = .log
+        curve[0, 0].line((1...stepCount).map(Double.init), losses.map(Double.init), label: "training loss")
+        try curve.writePNG(to: out.file("sanity_loss.png"))
+        print("wrote \(out.display("sanity_loss.png"))")
+
+        // MARK: 5. What the first level sees
+        //
+        // The first ResnetBlock (downs.0.0) turns the 28-channel embedding of the noisy image
+        // into 28 feature maps at full resolution. Each map is shown on its own grey scale.
+        var firstStage: Tensor? = nil
+        noGrad {
+            _ = model.forward(xt.slice(0..<1, axis: 0), timeInput.slice(0..<1, axis: 0), observe: { path, y in
+                if path == "downs.0.0" { firstStage = y }                          // [1, 28, 28, 28]
+            })
+        }
+        let maps = normalizedMaps(firstStage!)                                     // [28, 1, 28, 28]
+        let features = Figure(rows: 1, cols: 3, panelWidth: 320, panelHeight: 460)
+        features.title = "First level of the U-Net for one image (\(FashionMNIST.classNames[Int(data.labels[0])]), t = \(t[0]))"
+        features[0, 0].title = "x_0, the clean image"
+        features[0, 0].image(ImageGrid.image(x0.select(0, axis: 0), scale: 8))
+        features[0, 1].title = "x_t, the network's input"
+        features[0, 1].image(ImageGrid.image(xt.select(0, axis: 0), scale: 8))
+        features[0, 2].title = "downs.0.0: 28 feature maps"
+        features[0, 2].image(ImageGrid.make(maps, nrow: 4, padding: 2, scale: 2, padColor: .white))
+        try features.writePNG(to: out.file("feature_maps.png"))
+        print("wrote \(out.display("feature_maps.png"))")
+
+        // MARK: 6. Save the weights (safetensors, PyTorch names) and read them back
+        let checkpoint = out.file("unet.safetensors")
+        try model.saveStateDict(to: checkpoint, metadata: ["model": "Unet(dim=28, dim_mults=(1, 2, 4), channels=1)",
+                                                           "block": block, "steps": "\(stepCount)"])
+        var other = RandomGenerator(seed: common.seed &+ 1)
+        let reloaded = Unet(dim: 28, dimMults: [1, 2, 4], channels: 1, block: kind,
+                            upsample: block == "resnet" ? .nearest : .transposed, rng: &other)
+        try reloaded.loadStateDict(checkpoint, strict: true)
+        let reloadedLoss = noGrad { mseLoss(reloaded(xt, timeInput), noise).item }
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: checkpoint.path)[.size] as? Int) ?? 0
+        print(String(format: "wrote %@ (%.1f MB, %d tensors); reloaded model's loss %.6f (%@)",
+                     out.display("unet.safetensors"), Double(bytes) / 1e6, model.namedParameters().count, reloadedLoss,
+                     reloadedLoss == finalLoss ? "identical" : "DIFFERENT"))
+
+        try out.writeJSON(Summary(parameters: total, block: block, batch: batchSize, steps: stepCount,
+                                  initialLoss: losses[0], finalLoss: finalLoss),
+                          to: "summary.json")
+        print(String(format: "\nChapter05-UNet finished in %.1f s", clock.seconds))
+    }
+
+    /// Each map rescaled to [−1, 1] on its own range, for display: [1, C, H, W] → [C, 1, H, W].
+    func normalizedMaps(_ y: Tensor) -> Tensor {
+        let (c, h, w) = (y.shape[1], y.shape[2], y.shape[3])
+        var out = [Float](repeating: 0, count: c * h * w)
+        for k in 0..<c {
+            let plane = y.data[(k * h * w)..<((k + 1) * h * w)]
+            let (lo, hi) = (plane.min()!, plane.max()!)
+            for (i, v) in plane.enumerated() { out[k * h * w + i] = hi > lo ? 2 * (v - lo) / (hi - lo) - 1 : 0 }
+        }
+        return Tensor(out, shape: [c, 1, h, w])                                    // [C, 1, H, W]
+    }
+
+    /// The numbers of the run (no timings, so the same seed writes the same bytes).
+    struct Summary: Encodable {
+        let parameters: Int
+        let block: String
+        let batch: Int
+        let steps: Int
+        let initialLoss: Float
+        let finalLoss: Float
+    }
+}
+
+/// 2020257 → "2,020,257".
+func grouped(_ n: Int) -> String {
+    let digits = Array(String(n))
+    return String(digits.enumerated().flatMap { i, d in (i > 0 && (digits.count - i) % 3 == 0 ? [","] : []) + [d] })
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

@@ -1,1 +1,0 @@
-print("Chapter05-UNet: under construction")

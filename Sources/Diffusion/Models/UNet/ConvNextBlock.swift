@@ -1,0 +1,57 @@
+import TinyTensor
+
+/// The ConvNeXt block (Liu et al. 2022, "A ConvNet for the 2020s") as the MindSpore port of the
+/// Annotated Diffusion Model (and the blog's first version) uses it instead of `ResnetBlock`:
+///
+///     h = DepthwiseConv7×7(x) + Linear(GELU(t))[:, :, None, None]       the time embedding is added
+///     h = Conv3×3(GroupNorm(1, mult·dimOut)(GELU(Conv3×3(GroupNorm(1, dim)(h)))))
+///     y = h + resConv(x)                                                  1×1 conv, or identity
+///
+/// The depthwise 7×7 conv (groups = dim) mixes space, the 3×3 convs mix channels through a
+/// `mult`-times wider hidden layer. GroupNorm with one group normalises over (C, H, W).
+///
+/// PyTorch names: `mlp.1.weight`, `ds_conv.weight`, `net.0.weight` (GroupNorm), `net.1.weight`
+/// (conv), `net.3.weight` (GroupNorm), `net.4.weight` (conv), `res_conv.weight`.
+public final class ConvNextBlock: Module, TimeConditionedBlock {
+    public let mlp: Sequential?          // GELU, Linear(timeEmbDim, dim)
+    public let dsConv: Conv2d            // depthwise 7×7
+    public let net: Sequential           // [GroupNorm(1, dim) | Identity], Conv3×3, GELU, GroupNorm, Conv3×3
+    public let resConv: Conv2d?          // nil: the identity
+
+    public init(_ dim: Int, _ dimOut: Int, timeEmbDim: Int?, mult: Int = 2, norm: Bool = true,
+                rng: inout RandomGenerator) {
+        if let timeEmbDim {
+            let gelu = Activation(.gelu), linear = Linear(timeEmbDim, dim, rng: &rng)
+            mlp = Sequential([(gelu, { gelu($0) }), (linear, { linear($0) })])
+        } else {
+            mlp = nil
+        }
+        dsConv = Conv2d(dim, dim, kernelSize: 7, padding: 3, groups: dim, rng: &rng)
+        let hidden = dimOut * mult
+        let norm0: any UNetLayer = norm ? GroupNorm(groups: 1, channels: dim, eps: 1e-5) : IdentityLayer()
+        let conv1 = Conv2d(dim, hidden, kernelSize: 3, padding: 1, rng: &rng)
+        let gelu = Activation(.gelu)
+        let norm1 = GroupNorm(groups: 1, channels: hidden, eps: 1e-5)
+        let conv2 = Conv2d(hidden, dimOut, kernelSize: 3, padding: 1, rng: &rng)
+        net = Sequential([(norm0, { norm0($0) }), (conv1, { conv1($0) }), (gelu, { gelu($0) }),
+                          (norm1, { norm1($0) }), (conv2, { conv2($0) })])
+        resConv = dim != dimOut ? Conv2d(dim, dimOut, kernelSize: 1, rng: &rng) : nil
+    }
+
+    /// x: `[B, dim, H, W]`, timeEmbedding: `[B, timeEmbDim]` → `[B, dimOut, H, W]`.
+    public func callAsFunction(_ x: Tensor, _ timeEmbedding: Tensor?) -> Tensor {
+        var h = dsConv(x)                                                 // [B, dim, H, W]
+        if let mlp, let timeEmbedding {
+            let condition = mlp(timeEmbedding)                            // [B, dim]
+            h = h + condition.reshape([condition.shape[0], condition.shape[1], 1, 1])  // [B, dim, H, W]
+        }
+        h = net(h)                                                        // [B, dimOut, H, W]
+        return h + (resConv.map { $0(x) } ?? x)                           // [B, dimOut, H, W]
+    }
+}
+
+/// `nn.Identity`: no parameters, returns its input.
+public final class IdentityLayer: Module, UNetLayer {
+    public override init() {}
+    public func callAsFunction(_ x: Tensor) -> Tensor { x }
+}

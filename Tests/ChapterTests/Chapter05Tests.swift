@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+
+// Chapter05-UNet end to end: the built executable with --quick, via Foundation.Process.
+
+@Suite struct Chapter05Tests {
+    @Test func quickRunWritesFiguresAndACheckpoint() throws {
+        let run = try ChapterRunner.run("Chapter05-UNet", ["--quick"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.files == ["feature_maps.png", "sanity_loss.png", "summary.json", "time_embedding.png", "unet.safetensors"])
+        #expect(run.stdout.contains("2,020,257 parameters — equal"))
+        #expect(run.stdout.contains("mid_attn           [4, 112, 7, 7]"))
+        #expect(run.stdout.contains("falling, as it must"))
+        #expect(run.stdout.contains("(identical)"))
+        let checkpoint = run.output.appendingPathComponent("unet.safetensors").path
+        let size = try FileManager.default.attributesOfItem(atPath: checkpoint)[.size] as? Int
+        #expect((size ?? 0) > 4 * 2_020_257)
+    }
+
+    @Test func convNextVariantRuns() throws {
+        let run = try ChapterRunner.run("Chapter05-UNet", ["--quick", "--block", "convnext", "--steps", "3"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("block: convnext"))
+    }
+
+    @Test func sameSeedSameBytesWhateverTheThreads() throws {
+        let a = try ChapterRunner.run("Chapter05-UNet", ["--quick", "--steps", "3", "--threads", "1"])
+        let b = try ChapterRunner.run("Chapter05-UNet", ["--quick", "--steps", "3", "--threads", "2"])
+        #expect(ChapterRunner.sameFiles(a.output, b.output))
+    }
+
+    @Test func badInputEndsInOneSentence() throws {
+        for args in [["--bogus"], ["--block", "vit"], ["--lr", "-1"], ["--steps", "1"]] {
+            let run = try ChapterRunner.run("Chapter05-UNet", args)
+            #expect(run.status != 0, "\(args)")
+            #expect(errorLine(run).hasPrefix("Error: "), "\(args): \(run.stderr)")
+        }
+        let missing = try ChapterRunner.run("Chapter05-UNet", ["--quick"], environment: ["FASHION_MNIST_DIR": "/nonexistent"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("sudo apt-get install dataset-fashion-mnist"))
+        #expect(missing.files.isEmpty)
+    }
+}
