@@ -32,7 +32,7 @@ func runAblations(base: Recipe, baseSamples: Tensor, baseMetrics: Toy2DMetrics, 
         ("width 64", variant { $0.width = 64 }),
         ("width 256", variant { $0.width = 256 }),
     ]
-    struct Row: Encodable { var name: String; var recipe: Recipe; var trainSeconds: Double; var metrics: Toy2DMetrics }
+    struct Row: Encodable { var name: String; var recipe: Recipe; var metrics: Toy2DMetrics }   // no timings: same seed, same bytes
     var results: [(name: String, samples: Tensor, metrics: Toy2DMetrics)] = [("this chapter's recipe", baseSamples, baseMetrics)]
     var rows: [Row] = []
     print("\nablations: one change at a time from the recipe above (\(settings.count) models)")
@@ -46,7 +46,7 @@ func runAblations(base: Recipe, baseSamples: Tensor, baseMetrics: Toy2DMetrics, 
         print("  " + name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "trained in %.1f s", trained.seconds))
         printMetrics(m, indent: "    ")
         results.append((name, x, m))
-        rows.append(Row(name: name, recipe: recipe, trainSeconds: trained.seconds, metrics: m))
+        rows.append(Row(name: name, recipe: recipe, metrics: m))
     }
     let fig = ablationFigure(title: "Samples per setting (one change from this chapter's recipe; seed \(seed))",
                              results: results, centres: data.centres, columns: 4)

@@ -99,7 +99,6 @@ struct Chapter04: ParsableCommand {
         // 6. Files.
         try out.write(csv(x), to: "samples.csv")
         try out.writeJSON(Summary(recipe: recipe, seed: common.seed, quick: common.quick, steps: trained.steps,
-                                  trainSeconds: trained.seconds, sampleSeconds: sampleSeconds,
                                   finalLoss: trained.losses.suffix(stepsPerEpoch).reduce(0, +) / Float(max(1, stepsPerEpoch)),
                                   signalLeftAtT: signalLeft, metrics: metrics), to: "metrics.json")
         try lossFigure(trained.losses, stepsPerEpoch: stepsPerEpoch).writePNG(to: out.file("loss.png"))
@@ -153,14 +152,12 @@ struct Chapter04: ParsableCommand {
     }
 }
 
-/// What metrics.json holds.
+/// What metrics.json holds: numbers only, no timings, so the same seed writes the same bytes.
 struct Summary: Encodable {
     var recipe: Recipe
     var seed: UInt64
     var quick: Bool
     var steps: Int
-    var trainSeconds: Double
-    var sampleSeconds: Double
     var finalLoss: Float
     var signalLeftAtT: Float
     var metrics: Toy2DMetrics

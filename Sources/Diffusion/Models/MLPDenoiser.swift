@@ -112,7 +112,7 @@ public final class MLPDenoiser: Module {
             }
         }
         // One bias row per distinct step: bias(t) = base + W₁ₑ·emb(t)  [S, h1]
-        let steps = Array(Set(t)).sorted()
+        let steps = t.allSatisfy({ $0 == t[0] }) ? [t[0]] : Array(Set(t)).sorted()   // sampling: one step
         var slot = [Int: Int]()
         var biases = [Float](repeating: 0, count: steps.count * h1)
         for (s, step) in steps.enumerated() {
