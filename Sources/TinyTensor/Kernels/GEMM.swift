@@ -32,8 +32,8 @@
 /// Small products (the MLP's, about a million multiply-adds or fewer) stay on one thread,
 /// where starting a second one would cost more than it saves; `parallel: false` keeps any
 /// product on the calling thread (for callers that already run many products in parallel,
-/// like the batched matmul of attention). Narrow products (N much
-/// smaller than M) are computed as Cᵀ so that the long side fills the 32-wide tiles.
+/// like the batched matmul of attention). Narrow products (N below 16, much smaller than M)
+/// are computed as Cᵀ so that the long side fills the 32-wide tiles.
 public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
