@@ -186,6 +186,38 @@ struct ConvOpsFixture {
         expectClose(yd.data, naiveConv(d, dw, stride: 1, padding: 3, groups: 12), tol: 1e-4, "depthwise")
     }
 
+    @Test func chunkParallelGradientsMatchTheDefinitionForAnyThreadCount() {
+        // 40 samples × (16·9 + 16) × 784 floats make 10 cache-sized chunks: the forward pass and
+        // dW run one chunk per thread (dW through per-lane partial sums).
+        func run() -> [[Float]] {
+            let x = randomTensor([40, 16, 28, 28], seed: 40).requiringGrad()
+            let w = randomTensor([16, 16, 3, 3], seed: 41, scale: 0.1).requiringGrad()
+            let y = Tensor.conv2d(x, weight: w, bias: nil, padding: 1)
+            y.backward(randomTensor(y.shape, seed: 42))
+            return [y.data, x.grad!.data, w.grad!.data]
+        }
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 1
+        let one = run()
+        Parallel.threadCount = 3
+        let three = run()
+        #expect(one == three)
+        // dW[o, c, i, j] = Σ_{b, h, w} dy[b, o, h, w] · x[b, c, h − 1 + i, w − 1 + j]
+        let x = randomTensor([40, 16, 28, 28], seed: 40), dy = randomTensor([40, 16, 28, 28], seed: 42)
+        var dw = [Float](repeating: 0, count: 16 * 16 * 9)
+        for o in 0..<16 { for c in 0..<16 { for i in 0..<3 { for j in 0..<3 {
+            var s: Double = 0
+            for b in 0..<40 { for h in 0..<28 { for v in 0..<28 {
+                let ih = h - 1 + i, iw = v - 1 + j
+                guard ih >= 0, ih < 28, iw >= 0, iw < 28 else { continue }
+                s += Double(dy.data[((b * 16 + o) * 28 + h) * 28 + v]) * Double(x.data[((b * 16 + c) * 28 + ih) * 28 + iw])
+            } } }
+            dw[((o * 16 + c) * 3 + i) * 3 + j] = Float(s)
+        } } } }
+        expectClose(one[2], dw, tol: 1e-3, "chunked dW")
+    }
+
     @Test func resultsDoNotDependOnThreadCount() {
         func run() -> [[Float]] {
             let x = randomTensor([24, 8, 14, 14], seed: 30).requiringGrad()

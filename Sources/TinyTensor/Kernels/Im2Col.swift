@@ -44,12 +44,14 @@ public struct ConvGeometry: Equatable {
 enum Im2Col {
     /// cols[(c, i, j), s·Ho·Wo + oh·Wo + ow] = x_s[c, oh·s − p + i, ow·s − p + j] for the S
     /// samples starting at `x` (sample s at x + s·sampleStride, channel c at + c·H·W).
+    /// `parallel: false` keeps the copy on the calling thread (for callers that already run one
+    /// chunk of samples per thread); `gatherChannels` and `scatterChannels` take the same flag.
     static func im2col(_ g: ConvGeometry, x: UnsafePointer<Float>, sampleStride: Int, samples: Int,
-                       cols: UnsafeMutablePointer<Float>) {
+                       cols: UnsafeMutablePointer<Float>, parallel: Bool = true) {
         let columns = samples * g.outPlane
         let kk = g.kernelH * g.kernelW
         // One job = one row of cols for one sample; each job writes its own stretch of cols.
-        Parallel.forRanges(g.patch * samples, grain: 16) { jobs in
+        Parallel.forRanges(g.patch * samples, grain: parallel ? 16 : Int.max) { jobs in
             for job in jobs {
                 let row = job / samples, s = job % samples
                 let c = row / kk, i = (row % kk) / g.kernelW, j = row % g.kernelW
@@ -156,9 +158,10 @@ enum Im2Col {
     /// Copies channels c0 ..< c0 + C of S samples [S, total, P] into a matrix [C, S·P]
     /// (channel-major, samples side by side), the layout the chunked products use.
     static func gatherChannels(_ src: UnsafePointer<Float>, sampleStride: Int, samples: Int,
-                               channels: Int, plane: Int, into dst: UnsafeMutablePointer<Float>) {
+                               channels: Int, plane: Int, into dst: UnsafeMutablePointer<Float>,
+                               parallel: Bool = true) {
         let columns = samples * plane
-        Parallel.forRanges(channels * samples, grain: 64) { jobs in
+        Parallel.forRanges(channels * samples, grain: parallel ? 64 : Int.max) { jobs in
             for job in jobs {
                 let c = job / samples, s = job % samples
                 (dst + c * columns + s * plane).update(from: src + s * sampleStride + c * plane, count: plane)
@@ -170,9 +173,9 @@ enum Im2Col {
     /// back into [S, total, P] at channel offset 0 of `dst`, plus `bias[c]` when given.
     static func scatterChannels(_ src: UnsafePointer<Float>, samples: Int, channels: Int, plane: Int,
                                 into dst: UnsafeMutablePointer<Float>, sampleStride: Int,
-                                bias: UnsafePointer<Float>?, accumulate: Bool = false) {
+                                bias: UnsafePointer<Float>?, accumulate: Bool = false, parallel: Bool = true) {
         let columns = samples * plane
-        Parallel.forRanges(channels * samples, grain: 64) { jobs in
+        Parallel.forRanges(channels * samples, grain: parallel ? 64 : Int.max) { jobs in
             for job in jobs {
                 let c = job / samples, s = job % samples
                 let from = src + c * columns + s * plane
