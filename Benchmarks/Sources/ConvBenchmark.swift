@@ -104,41 +104,16 @@ enum ConvBenchmark {
 
     /// Runs the PyTorch script; nil (after saying why) when python3 or torch is missing.
     static func torchTimings(threads: Int) -> [String: Timing.Result]? {
-        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        let script = here.deletingLastPathComponent().appendingPathComponent("reference/torch_conv.py")
         struct Output: Decodable {
             struct Entry: Decodable { var name: String; var best: Double; var median: Double }
             var torch: String
             var results: [Entry]
         }
-        do {
-            let caseJSON = String(decoding: try JSONEncoder().encode(cases), as: UTF8.self)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script.path, "\(threads)", caseJSON]
-            var environment = ProcessInfo.processInfo.environment
-            for key in ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"] { environment[key] = "\(threads)" }
-            process.environment = environment
-            let stdout = Pipe(), stderr = Pipe()
-            process.standardOutput = stdout
-            process.standardError = stderr
-            try process.run()
-            let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                let reason = errors.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-                print("PyTorch reference unavailable (\(reason)); install python3 and torch to compare. Showing only ours.")
-                return nil
-            }
-            let output = try JSONDecoder().decode(Output.self, from: data)
-            print("PyTorch \(output.torch), \(threads) thread(s), timed in the same run")
-            return Dictionary(uniqueKeysWithValues: output.results.map {
-                ($0.name, Timing.Result(best: $0.best, median: $0.median))
-            })
-        } catch {
-            print("PyTorch reference unavailable (\(error.localizedDescription)); showing only ours.")
-            return nil
-        }
+        guard let output = ReferenceScript.run("torch_conv.py", arguments: ["\(threads)", ReferenceScript.json(cases)],
+                                               threads: threads, library: "PyTorch", as: Output.self) else { return nil }
+        print("PyTorch \(output.torch), \(threads) thread(s), timed in the same run")
+        return Dictionary(uniqueKeysWithValues: output.results.map {
+            ($0.name, Timing.Result(best: $0.best, median: $0.median))
+        })
     }
 }

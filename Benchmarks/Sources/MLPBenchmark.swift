@@ -61,33 +61,9 @@ enum MLPBenchmark {
 
     /// Runs the PyTorch script; nil (after saying why) when python3 or torch is missing.
     static func torchTimings(threads: Int) -> TorchOutput? {
-        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        let script = here.deletingLastPathComponent().appendingPathComponent("reference/torch_mlp.py")
-        do {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script.path, "\(threads)", "\(timesteps)", "\(samples)"]
-            var environment = ProcessInfo.processInfo.environment
-            for key in ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"] { environment[key] = "\(threads)" }
-            process.environment = environment
-            let stdout = Pipe(), stderr = Pipe()
-            process.standardOutput = stdout
-            process.standardError = stderr
-            try process.run()
-            let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                let reason = errors.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-                print("PyTorch reference unavailable (\(reason)); install python3 and torch to compare. Showing only ours.")
-                return nil
-            }
-            let output = try JSONDecoder().decode(TorchOutput.self, from: data)
-            print("PyTorch \(output.torch), \(threads) thread(s), timed in the same run")
-            return output
-        } catch {
-            print("PyTorch reference unavailable (\(error.localizedDescription)); showing only ours.")
-            return nil
-        }
+        guard let output = ReferenceScript.run("torch_mlp.py", arguments: ["\(threads)", "\(timesteps)", "\(samples)"],
+                                               threads: threads, library: "PyTorch", as: TorchOutput.self) else { return nil }
+        print("PyTorch \(output.torch), \(threads) thread(s), timed in the same run")
+        return output
     }
 }

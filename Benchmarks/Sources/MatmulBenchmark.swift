@@ -82,41 +82,16 @@ enum MatmulBenchmark {
 
     /// Runs the numpy script; nil (after saying why) when python3 or numpy is missing.
     static func numpyTimings(threads: Int) -> [String: Timing.Result]? {
-        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        let script = here.deletingLastPathComponent().appendingPathComponent("reference/numpy_matmul.py")
         struct Output: Decodable {
             struct Entry: Decodable { var name: String; var best: Double; var median: Double }
             var numpy: String
             var results: [Entry]
         }
-        do {
-            let shapeJSON = String(decoding: try JSONEncoder().encode(shapes), as: UTF8.self)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script.path, shapeJSON]
-            var environment = ProcessInfo.processInfo.environment
-            for key in ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"] { environment[key] = "\(threads)" }
-            process.environment = environment
-            let stdout = Pipe(), stderr = Pipe()
-            process.standardOutput = stdout
-            process.standardError = stderr
-            try process.run()
-            let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                let reason = errors.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-                print("numpy reference unavailable (\(reason)); install python3 and numpy to compare. Showing only ours.")
-                return nil
-            }
-            let output = try JSONDecoder().decode(Output.self, from: data)
-            print("numpy \(output.numpy), \(threads) thread(s), timed in the same run")
-            return Dictionary(uniqueKeysWithValues: output.results.map {
-                ($0.name, Timing.Result(best: $0.best, median: $0.median))
-            })
-        } catch {
-            print("numpy reference unavailable (\(error.localizedDescription)); showing only ours.")
-            return nil
-        }
+        guard let output = ReferenceScript.run("numpy_matmul.py", arguments: [ReferenceScript.json(shapes)],
+                                               threads: threads, library: "numpy", as: Output.self) else { return nil }
+        print("numpy \(output.numpy), \(threads) thread(s), timed in the same run")
+        return Dictionary(uniqueKeysWithValues: output.results.map {
+            ($0.name, Timing.Result(best: $0.best, median: $0.median))
+        })
     }
 }

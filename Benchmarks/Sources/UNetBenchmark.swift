@@ -103,34 +103,11 @@ enum UNetBenchmark {
 
     /// Per-step seconds of the PyTorch reference; nil (after saying why) when it cannot run.
     static func torchSeconds(threads: Int) -> [Double]? {
-        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        let script = here.deletingLastPathComponent().appendingPathComponent("reference/torch_unet_step.py")
         struct Output: Decodable { var torch: String; var threads: Int; var seconds: [Double] }
-        do {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script.path, "--threads", "\(threads)", "--batch", "\(batch)", "--steps", "\(steps)"]
-            var environment = ProcessInfo.processInfo.environment
-            for key in ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"] { environment[key] = "\(threads)" }
-            process.environment = environment
-            let stdout = Pipe(), stderr = Pipe()
-            process.standardOutput = stdout
-            process.standardError = stderr
-            try process.run()
-            let data = stdout.fileHandleForReading.readDataToEndOfFile()
-            let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                let reason = errors.split(separator: "\n").last.map(String.init) ?? "exit status \(process.terminationStatus)"
-                print("PyTorch reference skipped (\(reason)); install python3 and torch to compare.")
-                return nil
-            }
-            let output = try JSONDecoder().decode(Output.self, from: data)
-            print("PyTorch \(output.torch) on the CPU, \(output.threads) thread(s), timed in the same run")
-            return output.seconds
-        } catch {
-            print("PyTorch reference skipped (\(error.localizedDescription)).")
-            return nil
-        }
+        guard let output = ReferenceScript.run("torch_unet_step.py",
+                                               arguments: ["--threads", "\(threads)", "--batch", "\(batch)", "--steps", "\(steps)"],
+                                               threads: threads, library: "PyTorch", as: Output.self) else { return nil }
+        print("PyTorch \(output.torch) on the CPU, \(output.threads) thread(s), timed in the same run")
+        return output.seconds
     }
 }
