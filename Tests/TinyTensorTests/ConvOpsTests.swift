@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TinyTensor
+@testable import TinyTensor
 
 /// The PyTorch fixture written by Fixtures/make_convops_fixture.py.
 struct ConvOpsFixture {
@@ -184,6 +184,27 @@ struct ConvOpsFixture {
         let dw = randomTensor([12, 1, 7, 7], seed: 23, scale: 0.1)
         let yd = Tensor.conv2d(d, weight: dw, bias: nil, padding: 3, groups: 12)
         expectClose(yd.data, naiveConv(d, dw, stride: 1, padding: 3, groups: 12), tol: 1e-4, "depthwise")
+    }
+
+    @Test func dotProductGEMMMatchesTheReference() {
+        // Edge tiles and a K tail (7 × 13, K = 37), and full tiles over several K blocks.
+        for (m, n, k) in [(7, 13, 37), (8, 12, 2100)] {
+            let a = randomTensor([m, k], seed: 50).data, b = randomTensor([n, k], seed: 51).data
+            for beta: Float in [0, 1] {
+                var c = randomTensor([m, n], seed: 52).data, expected = c
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        DotProductGEMM.run(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
+                                           beta: beta, c: cp.baseAddress!, ldc: n)
+                    }
+                    expected.withUnsafeMutableBufferPointer { ep in
+                        referenceGemm(transA: false, transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k,
+                                      b: bp.baseAddress!, ldb: k, beta: beta, c: ep.baseAddress!, ldc: n)
+                    }
+                } }
+                expectClose(c, expected, tol: 1e-4, "A·Bᵀ \(m)×\(n)×\(k) β=\(beta)")
+            }
+        }
     }
 
     @Test func chunkParallelGradientsMatchTheDefinitionForAnyThreadCount() {

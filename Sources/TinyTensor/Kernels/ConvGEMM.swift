@@ -199,10 +199,18 @@ enum ConvGEMM {
                                               samples: n, channels: og, plane: plane, into: dyc, parallel: false)
                         Im2Col.im2col(g, x: x + b0 * s.inSample + gi * g.channels * g.inPlane,
                                       sampleStride: s.inSample, samples: n, cols: cols, parallel: false)
-                        // dW_g (+)= dY · colsᵀ: [O/G, S·P] · [S·P, patch]
-                        gemm(transA: false, transB: true, m: og, n: patch, k: n * plane,
-                             a: dyc, lda: n * plane, b: cols, ldb: n * plane,
-                             beta: first ? 0 : 1, c: out + gi * og * patch, ldc: patch, parallel: false)
+                        // dW_g (+)= dY · colsᵀ: [O/G, S·P] · [S·P, patch], both with S·P contiguous.
+                        // Few output channels: dot products, no packing (DotProductGEMM.swift);
+                        // many: `gemm`, whose packing then costs little beside the multiply.
+                        if og <= 64 {
+                            DotProductGEMM.run(m: og, n: patch, k: n * plane, a: dyc, lda: n * plane,
+                                               b: cols, ldb: n * plane, beta: first ? 0 : 1,
+                                               c: out + gi * og * patch, ldc: patch)
+                        } else {
+                            gemm(transA: false, transB: true, m: og, n: patch, k: n * plane,
+                                 a: dyc, lda: n * plane, b: cols, ldb: n * plane,
+                                 beta: first ? 0 : 1, c: out + gi * og * patch, ldc: patch, parallel: false)
+                        }
                     }
                 }
             }
