@@ -36,7 +36,7 @@ demo: build
 	  echo ""; echo "=== $$c ==="; \
 	  ./.build/release/$$c || exit 1; \
 	done; \
-	echo ""; echo "Figures are in output/<chapter>/ (e.g. output/Chapter03-Forward/cat_noising.png)."
+	echo ""; echo "Figures are in output/<chapter>/ (e.g. output/Chapter03-Forward/cat_noised.png)."
 
 test: deps
 	$(SWIFT) build $(TEST_FLAGS)

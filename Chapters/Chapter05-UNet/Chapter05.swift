@@ -84,6 +84,7 @@ struct Chapter05: ParsableCommand {
         let kind: Unet.BlockKind = block == "resnet" ? .resnet : .convNext(mult: 2)
         let model = Unet(dim: 28, dimMults: [1, 2, 4], channels: 1, block: kind,
                          upsample: block == "resnet" ? .nearest : .transposed, rng: &rng)
+        try model.checkImageSize(height: 28, width: 28)
         print("Unet(dim: 28, dimMults: [1, 2, 4], channels: 1, block: \(block)) for a [\(batchSize), 1, 28, 28] batch\n")
         print("module path        output shape        parameters")
         let rows = model.summary(inputShape: [batchSize, 1, 28, 28])

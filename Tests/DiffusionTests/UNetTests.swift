@@ -184,3 +184,15 @@ struct PyTorchNames: Decodable {
         return try JSONDecoder().decode(PyTorchNames.self, from: data)
     }
 }
+
+@Suite struct UNetImageSizeTests {
+    @Test func imageSideMustAllowEveryDownsampling() throws {
+        var rng = RandomGenerator(seed: 0)
+        let twoDowns = Unet(dim: 8, dimMults: [1, 2, 4], channels: 1, rng: &rng)
+        #expect(twoDowns.downsamplings == 2)
+        try twoDowns.checkImageSize(height: 28, width: 28)
+        let threeDowns = Unet(dim: 8, dimMults: [1, 2, 4, 8], channels: 1, rng: &rng)
+        #expect(throws: DiffusionError.self) { try threeDowns.checkImageSize(height: 28, width: 28) }
+        try threeDowns.checkImageSize(height: 32, width: 32)
+    }
+}

@@ -56,6 +56,8 @@ public final class Unet: Module {
     public let channels: Int
     public let selfCondition: Bool
     public let outDim: Int
+    /// How many times the image side is halved on the way down (one less than the levels).
+    public var downsamplings: Int { downs.count - 1 }
 
     public init(dim: Int, initDim: Int? = nil, outDim: Int? = nil, dimMults: [Int] = [1, 2, 4, 8],
                 channels: Int = 3, selfCondition: Bool = false, resnetBlockGroups: Int = 4,
@@ -118,6 +120,16 @@ public final class Unet: Module {
         self.outDim = outDim ?? channels
         finalResBlock = makeBlock(dim * 2, dim, &rng)
         finalConv = Conv2d(dim, self.outDim, kernelSize: 1, rng: &rng)
+    }
+
+    /// Throws unless an H × W image can go down and up the U: every downsampling halves the
+    /// side, so H and W must be divisible by 2^downsamplings (28 admits two, 32 admits five).
+    public func checkImageSize(height: Int, width: Int) throws {
+        let factor = 1 << downsamplings
+        guard height % factor == 0 && width % factor == 0 else {
+            throw DiffusionError("a \(height)×\(width) image cannot be halved \(downsamplings) times by this U-Net; "
+                + "use fewer levels in dimMults (\(downs.count) now) or pad the images to a multiple of \(factor).")
+        }
     }
 
     /// ε̂ = ε_θ(x, t). x: `[B, channels, H, W]`, time: `[B]` (the step index as a float),
