@@ -15,27 +15,11 @@ then 7 samples, each repeating the body for at least 20 ms.
 import json
 import math
 import sys
-import time
 
 import torch
 from torch import nn
 
-
-def measure(body, warmup=2, samples=7, min_sample_seconds=0.02):
-    one_call = float("inf")
-    for _ in range(max(1, warmup)):
-        t0 = time.perf_counter()
-        body()
-        one_call = min(one_call, time.perf_counter() - t0)
-    repeats = max(1, math.ceil(min_sample_seconds / max(one_call, 1e-9)))
-    times = []
-    for _ in range(max(1, samples)):
-        t0 = time.perf_counter()
-        for _ in range(repeats):
-            body()
-        times.append((time.perf_counter() - t0) / repeats)
-    times.sort()
-    return {"best": times[0], "median": times[len(times) // 2]}
+from timing import measure
 
 
 def timestep_embedding(t, dim=128):
@@ -99,8 +83,10 @@ def main():
                 x = x + sigma[i] * torch.randn_like(x)
         return x
 
-    result = {"torch": torch.__version__, "train_step": measure(train_step),
-              "sample": measure(sample, warmup=1, samples=3, min_sample_seconds=0)}
+    def as_dict(best_median):
+        return {"best": best_median[0], "median": best_median[1]}
+    result = {"torch": torch.__version__, "train_step": as_dict(measure(train_step)),
+              "sample": as_dict(measure(sample, warmup=1, samples=3, min_sample_seconds=0))}
     print(json.dumps(result))
 
 
