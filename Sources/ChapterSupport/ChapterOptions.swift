@@ -98,13 +98,3 @@ public struct Stopwatch {
     /// Seconds since creation.
     public var seconds: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 }
-
-/// Runs a chapter body; a `ChapterError` (or any error) becomes one line on stderr and exit code 1.
-public func runChapter(_ body: () throws -> Void) {
-    do {
-        try body()
-    } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        exit(1)
-    }
-}

@@ -61,8 +61,8 @@ public struct RandomGenerator {
         let seed = self.seed
         return generate(count) { index, start, p, n in
             let (a, b, c, d) = RandomGenerator.block(seed: seed, index: index)
-            let w = [a, b, c, d]
-            for j in 0..<n { p[start + j] = low + (high - low) * RandomGenerator.unit(w[j]) }
+            let words = SIMD4<UInt32>(a, b, c, d)
+            for j in 0..<n { p[start + j] = low + (high - low) * RandomGenerator.unit(words[j]) }
         }
     }
 
@@ -72,15 +72,17 @@ public struct RandomGenerator {
         let seed = self.seed
         return generate(count) { index, start, p, n in
             let (a, b, c, d) = RandomGenerator.block(seed: seed, index: index)
-            var z = [Float](repeating: 0, count: 4)
-            for (k, (u1w, u2w)) in [(a, b), (c, d)].enumerated() {
-                let r = (-2 * Foundation.log(RandomGenerator.openUnit(u1w))).squareRoot()
-                let theta = 2 * Float.pi * RandomGenerator.unit(u2w)
-                z[2 * k] = r * Foundation.cos(theta)
-                z[2 * k + 1] = r * Foundation.sin(theta)
-            }
+            let (z0, z1) = RandomGenerator.boxMuller(a, b), (z2, z3) = RandomGenerator.boxMuller(c, d)
+            let z = SIMD4<Float>(z0, z1, z2, z3)
             for j in 0..<n { p[start + j] = mean + std * z[j] }
         }
+    }
+
+    /// Two independent N(0, 1) values from two words (one Box–Muller pair).
+    @inline(__always) static func boxMuller(_ u1w: UInt32, _ u2w: UInt32) -> (Float, Float) {
+        let r = (-2 * Foundation.log(openUnit(u1w))).squareRoot()
+        let theta = 2 * Float.pi * unit(u2w)
+        return (r * Foundation.cos(theta), r * Foundation.sin(theta))
     }
 
     /// One uniform in [0, 1).

@@ -52,9 +52,6 @@ public final class Tensor {
         precondition(data.count == 1, "item: tensor of shape \(shape) has \(data.count) elements, not 1")
         return data[0]
     }
-    /// The elements as an array (a copy on write).
-    public var scalars: [Float] { data }
-
     /// A tensor that shares nothing with the graph: same values, no history.
     public func detached() -> Tensor { Tensor(data, shape: shape) }
 
