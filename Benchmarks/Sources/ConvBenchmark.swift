@@ -56,11 +56,12 @@ enum ConvBenchmark {
 
     static func run(_ options: BenchmarkOptions) {
         print("== conv: the U-Net's ops at batch \(batch) vs PyTorch CPU (median of 7 samples; best in brackets), \(Parallel.threadCount) thread(s)")
-        let torch = torchTimings(threads: options.threads)
+        let chosen = cases.filter { options.includes($0.name) }
+        let torch = options.noReference ? nil : torchTimings(threads: options.threads, cases: chosen)
         print("case".padding(toLength: 30, withPad: " ", startingAt: 0)
               + "   ours ms        ours GFLOP/s   torch ms       torch GFLOP/s  ours/torch")
         var rng = RandomGenerator(seed: 1)
-        for c in cases {
+        for c in chosen {
             let ours = time(c, &rng)
             var line = c.name.padding(toLength: 30, withPad: " ", startingAt: 0) + column(ms(ours)) + column(rate(c, ours))
             if let theirs = torch?[c.name] {
@@ -103,7 +104,7 @@ enum ConvBenchmark {
     }
 
     /// Runs the PyTorch script; nil (after saying why) when python3 or torch is missing.
-    static func torchTimings(threads: Int) -> [String: Timing.Result]? {
+    static func torchTimings(threads: Int, cases: [Case]) -> [String: Timing.Result]? {
         struct Output: Decodable {
             struct Entry: Decodable { var name: String; var best: Double; var median: Double }
             var torch: String

@@ -10,6 +10,12 @@ import TinyTensor
 struct BenchmarkOptions {
     /// Threads for TinyTensor's kernels (and for the reference libraries, where they allow it).
     var threads = Parallel.threadCount
+    /// Only the cases whose name contains this text (sections with named cases), if set.
+    var only: String? = nil
+    /// Skip the reference libraries (numpy, PyTorch): ours only, for profiling.
+    var noReference = false
+
+    func includes(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
 }
 
 let sections: [(name: String, summary: String, run: (BenchmarkOptions) -> Void)] = [
@@ -22,7 +28,7 @@ let sections: [(name: String, summary: String, run: (BenchmarkOptions) -> Void)]
 func usage() -> String {
     let names = sections.map { "  \($0.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \($0.summary)" }
     return """
-    usage: swift run -c release Benchmarks [all | \(sections.map(\.name).joined(separator: " | "))] [--threads N]
+    usage: swift run -c release Benchmarks [all | \(sections.map(\.name).joined(separator: " | "))] [--threads N] [--only TEXT] [--no-reference]
     \(names.joined(separator: "\n"))
     """
 }
@@ -42,6 +48,11 @@ while let argument = arguments.popFirst() {
             fail("--threads needs a whole number of at least 1, for example --threads 2.")
         }
         options.threads = n
+    case "--only":
+        guard let value = arguments.popFirst() else { fail("--only needs part of a case name, for example --only 112.") }
+        options.only = value
+    case "--no-reference":
+        options.noReference = true
     case "-h", "--help":
         print(usage())
         exit(0)

@@ -83,12 +83,18 @@ enum ConvGEMM {
         if chunks.count >= 2 * Parallel.threadCount {
             // Chunk-parallel: every output column is one sum over K whichever thread computes
             // it, so the bits are those of the all-threads path below.
+            // The weights are packed once and the image straight into panels (ConvPacked.swift).
+            let weights = (0..<s.groups).map { PackedWeights(w + $0 * og * patch, rows: og, depth: patch) }
+            let masks = ShiftMasks(g)
+            defer { for pw in weights { pw.deallocate() }; masks?.deallocate() }
+            let scratch = ConvPacked.forwardScratch(s, samples: chunks.size)
             Parallel.forRanges(chunks.count) { range in
-                let cols = allocateFloats(patch * chunks.size * plane), yc = allocateFloats(og * chunks.size * plane)
-                defer { cols.deallocate(); yc.deallocate() }
+                let row = allocateFloats(scratch.row), packed = allocateFloats(scratch.packed)
+                let yc = allocateFloats(scratch.output)
+                defer { row.deallocate(); packed.deallocate(); yc.deallocate() }
                 for chunk in range {
-                    forwardChunk(s, samples: chunks.samples(chunk), x: x, w: w, bias: bias, y: y,
-                                 cols: cols, yc: yc, parallel: false)
+                    ConvPacked.forwardChunk(s, samples: chunks.samples(chunk), x: x, weights: weights, bias: bias, y: y,
+                                            masks: masks, row: row, packed: packed, yc: yc)
                 }
             }
             return
@@ -184,44 +190,48 @@ enum ConvGEMM {
                                        dw: UnsafeMutablePointer<Float>) {
         let g = s.geometry, plane = g.outPlane, patch = g.patch, og = s.outPerGroup
         let chunks = CacheChunks(s), lanes = min(chunks.count, 8), size = s.outChannels * patch
-        let partials = allocateFloats((lanes - 1) * size)          // lane 0 writes dw itself
-        defer { partials.deallocate() }
+        // Few output channels: dot products over NCHW columns, no packing (DotProductGEMM.swift).
+        // Many: `gemm` on channels-last copies (ConvPacked.swift), in the patch order (i, j, c).
+        let channelsLast = og > 64
+        let total = channelsLast ? allocateFloats(size) : dw               // dW in the lanes' order
+        let partials = allocateFloats((lanes - 1) * size)                  // lane 0 writes `total`
+        defer { partials.deallocate(); if channelsLast { total.deallocate() } }
         Parallel.forRanges(lanes) { laneRange in
-            let cols = allocateFloats(patch * chunks.size * plane), dyc = allocateFloats(og * chunks.size * plane)
-            defer { cols.deallocate(); dyc.deallocate() }
+            let scratch = allocateFloats(channelsLast ? ConvPacked.weightGradientScratch(s, samples: chunks.size)
+                                                      : (patch + og) * chunks.size * plane)
+            defer { scratch.deallocate() }
+            let cols = scratch, dyc = scratch + patch * chunks.size * plane
             for lane in laneRange {
-                let out = lane == 0 ? dw : partials + (lane - 1) * size
+                let out = lane == 0 ? total : partials + (lane - 1) * size
                 for chunk in chunks.count * lane / lanes ..< chunks.count * (lane + 1) / lanes {
                     let samples = chunks.samples(chunk), b0 = samples.lowerBound, n = samples.count
                     let first = chunk == chunks.count * lane / lanes
+                    if channelsLast {
+                        ConvPacked.weightGradientChunk(s, samples: samples, x: x, dy: dy, out: out, first: first,
+                                                       scratch: scratch)
+                        continue
+                    }
                     for gi in 0..<s.groups {
                         Im2Col.gatherChannels(dy + b0 * s.outSample + gi * og * plane, sampleStride: s.outSample,
                                               samples: n, channels: og, plane: plane, into: dyc, parallel: false)
                         Im2Col.im2col(g, x: x + b0 * s.inSample + gi * g.channels * g.inPlane,
                                       sampleStride: s.inSample, samples: n, cols: cols, parallel: false)
                         // dW_g (+)= dY · colsᵀ: [O/G, S·P] · [S·P, patch], both with S·P contiguous.
-                        // Few output channels: dot products, no packing (DotProductGEMM.swift);
-                        // many: `gemm`, whose packing then costs little beside the multiply.
-                        if og <= 64 {
-                            DotProductGEMM.run(m: og, n: patch, k: n * plane, a: dyc, lda: n * plane,
-                                               b: cols, ldb: n * plane, beta: first ? 0 : 1,
-                                               c: out + gi * og * patch, ldc: patch)
-                        } else {
-                            gemm(transA: false, transB: true, m: og, n: patch, k: n * plane,
-                                 a: dyc, lda: n * plane, b: cols, ldb: n * plane,
-                                 beta: first ? 0 : 1, c: out + gi * og * patch, ldc: patch, parallel: false)
-                        }
+                        DotProductGEMM.run(m: og, n: patch, k: n * plane, a: dyc, lda: n * plane,
+                                           b: cols, ldb: n * plane, beta: first ? 0 : 1,
+                                           c: out + gi * og * patch, ldc: patch)
                     }
                 }
             }
         }
-        // dw += partial 1, partial 2, ... in lane order.
+        // total += partial 1, partial 2, ... in lane order.
         Parallel.forRanges(size, grain: 4096) { range in
             for lane in 1..<max(1, lanes) {
                 let p = partials + (lane - 1) * size
-                for i in range { dw[i] += p[i] }
+                for i in range { total[i] += p[i] }
             }
         }
+        if channelsLast { ConvPacked.unpermute(total, s, into: dw) }
     }
 
     /// dx = conv2d(dy, w̃, padding k − 1 − p) with w̃[g·C/G + c, o, i, j] = w[g·O/G + o, c, k−1−i, k−1−j]

@@ -54,31 +54,38 @@ enum Im2Col {
         Parallel.forRanges(g.patch * samples, grain: parallel ? 16 : Int.max) { jobs in
             for job in jobs {
                 let row = job / samples, s = job % samples
-                let c = row / kk, i = (row % kk) / g.kernelW, j = row % g.kernelW
-                let src = x + s * sampleStride + c * g.inPlane
-                let dst = cols + row * columns + s * g.outPlane
-                if g.stride == 1 && g.outW == g.width {
-                    samePlaneRow(g, i: i, j: j, src: src, dst: dst)
-                    continue
-                }
-                for oh in 0..<g.outH {
-                    let ih = oh * g.stride - g.padding + i
-                    let d = dst + oh * g.outW
-                    guard ih >= 0 && ih < g.height else { d.update(repeating: 0, count: g.outW); continue }
-                    let srcRow = src + ih * g.width
-                    if g.stride == 1 {
-                        // Valid ow: 0 ≤ ow − p + j < W, i.e. ow ∈ [p − j, W + p − j).
-                        let lo = min(g.outW, max(0, g.padding - j))
-                        let hi = max(lo, min(g.outW, g.width + g.padding - j))
-                        d.update(repeating: 0, count: lo)
-                        (d + lo).update(from: srcRow + (lo - g.padding + j), count: hi - lo)
-                        (d + hi).update(repeating: 0, count: g.outW - hi)
-                    } else {
-                        for ow in 0..<g.outW {
-                            let iw = ow * g.stride - g.padding + j
-                            d[ow] = iw >= 0 && iw < g.width ? srcRow[iw] : 0
-                        }
-                    }
+                im2colRow(g, row: row, sample: x + s * sampleStride, dst: cols + row * columns + s * g.outPlane)
+            }
+        }
+    }
+
+    /// Row (c, i, j) of im2col for one sample (`sample` points at its channel 0): the Ho·Wo
+    /// values x[c, oh·s − p + i, ow·s − p + j] written to `dst`.
+    @inline(__always)
+    static func im2colRow(_ g: ConvGeometry, row: Int, sample: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>) {
+        let kk = g.kernelH * g.kernelW
+        let c = row / kk, i = (row % kk) / g.kernelW, j = row % g.kernelW
+        let src = sample + c * g.inPlane
+        if g.stride == 1 && g.outW == g.width {
+            samePlaneRow(g, i: i, j: j, src: src, dst: dst)
+            return
+        }
+        for oh in 0..<g.outH {
+            let ih = oh * g.stride - g.padding + i
+            let d = dst + oh * g.outW
+            guard ih >= 0 && ih < g.height else { d.update(repeating: 0, count: g.outW); continue }
+            let srcRow = src + ih * g.width
+            if g.stride == 1 {
+                // Valid ow: 0 ≤ ow − p + j < W, i.e. ow ∈ [p − j, W + p − j).
+                let lo = min(g.outW, max(0, g.padding - j))
+                let hi = max(lo, min(g.outW, g.width + g.padding - j))
+                d.update(repeating: 0, count: lo)
+                (d + lo).update(from: srcRow + (lo - g.padding + j), count: hi - lo)
+                (d + hi).update(repeating: 0, count: g.outW - hi)
+            } else {
+                for ow in 0..<g.outW {
+                    let iw = ow * g.stride - g.padding + j
+                    d[ow] = iw >= 0 && iw < g.width ? srcRow[iw] : 0
                 }
             }
         }

@@ -1,0 +1,273 @@
+/// Convolution products whose operands are packed straight from the images ("implicit GEMM").
+///
+/// The plain route of ConvGEMM.swift writes the whole im2col matrix of a chunk (C·k² rows ×
+/// S·Ho·Wo columns, about 2 MB), then `gemm` copies it a second time into packed panels and
+/// packs the weights again for every chunk. At the U-Net's 7 × 7 resolution the products are
+/// short (112 rows), so those copies cost about a third of the time. The two products here
+/// skip them and feed the same micro-kernel (GEMMMicroKernel.swift) with the same K blocks as
+/// `gemm`, so every output element is the same sum in the same order: **the bits are those
+/// of the plain route.**
+///
+/// **Forward** (and the input gradient, which for stride 1 is a forward convolution):
+///
+///     Y = W · im2col(x)          W [O, C·k²] packed once per call (`PackedWeights`)
+///                                im2col(x) packed K block by K block (`packImageRows`):
+///                                each row is built in a small buffer that stays in L1 and
+///                                copied into the 32-wide panels the micro-kernel reads.
+///
+/// **Weight gradient**, dW = dY · im2col(x)ᵀ, sums over pixels: for each pixel the
+/// micro-kernel wants 12 consecutive output channels of dY and 32 consecutive patch entries,
+/// both strided in NCHW. In channels-last order they are contiguous, so each chunk is first
+/// transposed (dYᵀ [S·Ho·Wo, O], x → [S, H, W, C]) and unrolled into "im2row" with the patch
+/// ordered (i, j, c):
+///
+///     rows[(s, oh, ow), (i, j, c)] = x[s, c, oh·st − p + i, ow·st − p + j]
+///     dW' = dYᵀᵀ · rows           [O, k²·C], then permuted back to [O, C, k, k]
+///
+/// Both operands then pack by plain copies of consecutive floats.
+struct PackedWeights {
+    let rows: Int, depth: Int, kcMax: Int, rowsPadded: Int
+    let base: UnsafeMutablePointer<Float>
+
+    /// Packs w [rows, depth] (row-major, row stride `depth`) as every K block's A micro-panels.
+    init(_ w: UnsafePointer<Float>, rows: Int, depth: Int) {
+        let mr = GEMMMicroKernel.mr
+        self.rows = rows
+        self.depth = depth
+        kcMax = GEMMBlocking.blockSize(total: depth, maxBlock: GEMMBlocking.kc, unit: 1)
+        rowsPadded = (rows + mr - 1) / mr * mr
+        base = allocateFloats(rowsPadded * depth)
+        for pc in stride(from: 0, to: depth, by: kcMax) {
+            GEMMPack.packA(transA: false, a: w, lda: depth, i0: 0, p0: pc, mc: rows,
+                           kc: min(kcMax, depth - pc), into: base + pc * rowsPadded)
+        }
+    }
+
+    func deallocate() { base.deallocate() }
+
+    /// The kc × 12 micro-panel of rows `ir ..< ir + 12` in the K block that starts at `pc`.
+    @inline(__always) func panel(pc: Int, kc: Int, row ir: Int) -> UnsafePointer<Float> {
+        UnsafePointer(base + pc * rowsPadded + ir * kc)
+    }
+}
+
+/// im2col rows of a stride-1 "same" convolution (output size = input size, p < k) by vector
+/// loads and masks.
+///
+/// There, row (c, i, j) of im2col is the channel plane shifted by (i − p)·W + (j − p), with
+/// zeros wherever the window leaves the image:
+///
+///     row[q] = valid_ij[q] ? plane[q + (i − p)·W + (j − p)] : 0        q = oh·W + ow
+///
+/// So each row is ⌈HW/16⌉ unaligned 16-float loads, a bitwise AND with the mask of (i, j) (made
+/// once per call) and 16-float stores. The loads reach up to (p + 1)·W floats outside the plane
+/// (into neighbouring planes, whose values the mask discards); rows whose loads would leave
+/// the input tensor altogether fall back to `Im2Col.im2colRow`. The last store spills up to
+/// 15 zeros past the plane, so the destination needs 16 floats of slack.
+struct ShiftMasks {
+    let g: ConvGeometry, blocks: Int
+    let masks: UnsafeMutablePointer<SIMD16<UInt32>>        // [k·k, blocks], all ones = inside the image
+
+    /// nil unless `g` is a stride-1 convolution with output size equal to input size.
+    init?(_ g: ConvGeometry) {
+        guard g.stride == 1, g.outH == g.height, g.outW == g.width, g.padding < g.kernelH, g.padding < g.kernelW else {
+            return nil
+        }
+        self.g = g
+        blocks = (g.inPlane + 15) / 16
+        let kk = g.kernelH * g.kernelW
+        masks = UnsafeMutablePointer<SIMD16<UInt32>>.allocate(capacity: kk * blocks)
+        for t in 0..<kk {
+            let i = t / g.kernelW, j = t % g.kernelW
+            for b in 0..<blocks {
+                var m = SIMD16<UInt32>(repeating: 0)
+                for lane in 0..<16 {
+                    let q = b * 16 + lane, oh = q / g.width, ow = q % g.width
+                    let ih = oh + i - g.padding, iw = ow + j - g.padding
+                    if q < g.inPlane && ih >= 0 && ih < g.height && iw >= 0 && iw < g.width { m[lane] = ~0 }
+                }
+                masks[t * blocks + b] = m
+            }
+        }
+    }
+
+    func deallocate() { masks.deallocate() }
+
+    /// Writes im2col row `row` of one sample (`sample` points at its channel 0) to `dst`, unless
+    /// a load would leave `image`; returns whether it did.
+    @inline(__always)
+    func row(_ row: Int, sample: UnsafePointer<Float>, image: Range<UnsafePointer<Float>>,
+             into dst: UnsafeMutablePointer<Float>) -> Bool {
+        let kk = g.kernelH * g.kernelW, t = row % kk
+        let i = t / g.kernelW, j = t % g.kernelW
+        let src = sample + (row / kk) * g.inPlane + (i - g.padding) * g.width + (j - g.padding)
+        guard src >= image.lowerBound, src + blocks * 16 <= image.upperBound else { return false }
+        let m = masks + t * blocks
+        var from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)
+        for b in 0..<blocks {
+            // The float's bits AND the mask: itself inside the image, +0.0 outside.
+            let v = from.loadUnaligned(as: SIMD16<UInt32>.self)
+            to.storeBytes(of: v & m[b], as: SIMD16<UInt32>.self)
+            from += 64
+            to += 64
+        }
+        return true
+    }
+}
+
+enum ConvPacked {
+    /// Scratch floats one thread needs for `forwardChunk` on chunks of `samples` samples.
+    static func forwardScratch(_ s: Conv2DShape, samples: Int) -> (row: Int, packed: Int, output: Int) {
+        let nr = GEMMMicroKernel.nr, columns = samples * s.geometry.outPlane
+        let padded = (columns + nr - 1) / nr * nr
+        let kc = GEMMBlocking.blockSize(total: s.geometry.patch, maxBlock: GEMMBlocking.kc, unit: 1)
+        return (padded + 16, kc * padded, s.outPerGroup * columns)
+    }
+
+    /// y[samples] = conv2d(x, w) + b for one chunk of samples, all groups, on the calling thread.
+    /// `weights[g]` holds group g's packed [O/G, C/G·k²] weights.
+    static func forwardChunk(_ s: Conv2DShape, samples: Range<Int>, x: UnsafePointer<Float>, weights: [PackedWeights],
+                             bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, masks: ShiftMasks?,
+                             row: UnsafeMutablePointer<Float>, packed: UnsafeMutablePointer<Float>,
+                             yc: UnsafeMutablePointer<Float>) {
+        let g = s.geometry, plane = g.outPlane, og = s.outPerGroup
+        let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
+        let b0 = samples.lowerBound, n = samples.count, columns = n * plane
+        let image = x ..< x + s.batch * s.inSample
+        for gi in 0..<s.groups {
+            let xg = x + b0 * s.inSample + gi * g.channels * g.inPlane
+            let w = weights[gi]
+            for pc in stride(from: 0, to: g.patch, by: w.kcMax) {
+                let kc = min(w.kcMax, g.patch - pc)
+                packImageRows(g, x: xg, sampleStride: s.inSample, samples: n, rows: pc ..< pc + kc,
+                              masks: masks, image: image, row: row, into: packed)
+                // Y[:, block] (+)= W[:, pc ..< pc + kc] · cols[pc ..< pc + kc, :], tile by tile.
+                let beta: Float = pc == 0 ? 0 : 1
+                for jr in stride(from: 0, to: columns, by: nr) {
+                    let bPanel = UnsafePointer(packed + jr * kc)          // kc × 32, from L1
+                    for ir in stride(from: 0, to: og, by: mr) {
+                        GEMMMicroKernel.run(kc: kc, a: w.panel(pc: pc, kc: kc, row: ir), b: bPanel,
+                                            c: yc + ir * columns + jr, ldc: columns, cColumnStride: 1,
+                                            rows: min(mr, og - ir), cols: min(nr, columns - jr),
+                                            alpha: 1, beta: beta)
+                    }
+                }
+            }
+            Im2Col.scatterChannels(yc, samples: n, channels: og, plane: plane,
+                                   into: y + b0 * s.outSample + gi * og * plane, sampleStride: s.outSample,
+                                   bias: bias.map { $0 + gi * og }, parallel: false)
+        }
+    }
+
+    /// Rows `rows` of im2col(x) for `samples` samples, packed as ⌈S·Ho·Wo / 32⌉ panels of
+    /// rows.count × 32 floats (the layout of `GEMMPack.packB`, zeros past the last column).
+    /// Each row is built in `row` (S·Ho·Wo floats rounded up to 32, plus 16; hot in L1) and
+    /// then copied into the panels 32 floats at a time. `image` bounds the whole input tensor
+    /// (see `ShiftMasks`).
+    static func packImageRows(_ g: ConvGeometry, x: UnsafePointer<Float>, sampleStride: Int, samples: Int,
+                              rows: Range<Int>, masks: ShiftMasks?, image: Range<UnsafePointer<Float>>,
+                              row: UnsafeMutablePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let nr = GEMMMicroKernel.nr, plane = g.outPlane, columns = samples * plane
+        let padded = (columns + nr - 1) / nr * nr, kc = rows.count
+        (row + columns).update(repeating: 0, count: padded - columns)
+        for (r, p) in rows.enumerated() {
+            for s in 0..<samples {
+                let sample = x + s * sampleStride, dst = row + s * plane
+                if let masks, masks.row(p, sample: sample, image: image, into: dst) { continue }
+                Im2Col.im2colRow(g, row: p, sample: sample, dst: dst)
+            }
+            var src = UnsafeRawPointer(row), dst = UnsafeMutableRawPointer(packed + r * nr)
+            for _ in 0 ..< padded / nr {
+                dst.storeBytes(of: src.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                dst.storeBytes(of: src.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self),
+                               toByteOffset: 64, as: SIMD16<Float>.self)
+                src += nr * 4
+                dst += kc * nr * 4
+            }
+        }
+    }
+
+    /// Scratch floats one thread needs for `weightGradientChunk` on chunks of `samples` samples.
+    static func weightGradientScratch(_ s: Conv2DShape, samples: Int) -> Int {
+        let g = s.geometry, columns = samples * g.outPlane
+        return samples * g.inPlane * g.channels + columns * s.outPerGroup + columns * g.patch
+    }
+
+    /// dW' (+)= dY · im2row(x) for one chunk, every group, into `out` [O, k²·C/G] with each
+    /// group's patch ordered (i, j, c); `first` overwrites instead of adding. Calling thread only.
+    static func weightGradientChunk(_ s: Conv2DShape, samples: Range<Int>, x: UnsafePointer<Float>,
+                                    dy: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, first: Bool,
+                                    scratch: UnsafeMutablePointer<Float>) {
+        let g = s.geometry, plane = g.outPlane, og = s.outPerGroup, cg = g.channels
+        let b0 = samples.lowerBound, n = samples.count, columns = n * plane
+        let xt = scratch                                   // [S, H, W, C/G]
+        let dyt = xt + n * g.inPlane * cg                  // [S·Ho·Wo, O/G]
+        let rowsT = dyt + columns * og                     // [S·Ho·Wo, k²·C/G]
+        for gi in 0..<s.groups {
+            for si in 0..<n {
+                transpose(x + (b0 + si) * s.inSample + gi * cg * g.inPlane, rows: cg, cols: g.inPlane,
+                          into: xt + si * g.inPlane * cg)
+                transpose(dy + (b0 + si) * s.outSample + gi * og * plane, rows: og, cols: plane,
+                          into: dyt + si * plane * og)
+            }
+            im2row(g, xt: xt, samples: n, into: rowsT)
+            // dW'_g (+)= dYᵀᵀ · rows: A = dYᵀ stored [K, M], B = rows stored [K, N], both read
+            // along their rows by the packing.
+            gemm(transA: true, transB: false, m: og, n: g.patch, k: columns,
+                 a: dyt, lda: og, b: rowsT, ldb: g.patch,
+                 beta: first ? 0 : 1, c: out + gi * og * g.patch, ldc: g.patch, parallel: false)
+        }
+    }
+
+    /// rows[(s, oh, ow), (i, j, c)] = xt[s, oh·st − p + i, ow·st − p + j, c] (zero in the padding).
+    static func im2row(_ g: ConvGeometry, xt: UnsafePointer<Float>, samples: Int, into rows: UnsafeMutablePointer<Float>) {
+        let cg = g.channels, patch = g.patch
+        var dst = rows
+        for s in 0..<samples {
+            let image = xt + s * g.inPlane * cg
+            for oh in 0..<g.outH {
+                for ow in 0..<g.outW {
+                    for i in 0..<g.kernelH {
+                        let ih = oh * g.stride - g.padding + i
+                        for j in 0..<g.kernelW {
+                            let iw = ow * g.stride - g.padding + j
+                            let d = dst + (i * g.kernelW + j) * cg
+                            if ih >= 0 && ih < g.height && iw >= 0 && iw < g.width {
+                                d.update(from: image + (ih * g.width + iw) * cg, count: cg)
+                            } else {
+                                d.update(repeating: 0, count: cg)
+                            }
+                        }
+                    }
+                    dst += patch
+                }
+            }
+        }
+    }
+
+    /// dst[q, r] = src[r, q] for src [rows, cols], in 8 × 8 blocks so that reads and writes
+    /// both stay within a few cache lines.
+    static func transpose(_ src: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>) {
+        let block = 8
+        for r0 in stride(from: 0, to: rows, by: block) {
+            let r1 = min(rows, r0 + block)
+            for q0 in stride(from: 0, to: cols, by: block) {
+                let q1 = min(cols, q0 + block)
+                for q in q0..<q1 {
+                    for r in r0..<r1 { dst[q * rows + r] = src[r * cols + q] }
+                }
+            }
+        }
+    }
+
+    /// dw[o, c, i, j] = dw'[o, (i, j, c)] for every group (the inverse of the im2row order).
+    static func unpermute(_ permuted: UnsafePointer<Float>, _ s: Conv2DShape, into dw: UnsafeMutablePointer<Float>) {
+        let g = s.geometry, cg = g.channels, kk = g.kernelH * g.kernelW
+        for o in 0..<s.outChannels {
+            let src = permuted + o * g.patch, dst = dw + o * g.patch
+            for t in 0..<kk {
+                for c in 0..<cg { dst[c * kk + t] = src[t * cg + c] }
+            }
+        }
+    }
+}
