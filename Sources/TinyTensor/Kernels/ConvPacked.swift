@@ -121,7 +121,7 @@ enum ConvPacked {
         let nr = GEMMMicroKernel.nr, columns = samples * s.geometry.outPlane
         let padded = (columns + nr - 1) / nr * nr
         let kc = GEMMBlocking.blockSize(total: s.geometry.patch, maxBlock: GEMMBlocking.kc, unit: 1)
-        return (padded + 16, kc * padded, s.outPerGroup * columns)
+        return (rowBatch * (padded + 16), kc * padded, s.outPerGroup * columns)
     }
 
     /// y[samples] = conv2d(x, w) + b for one chunk of samples, all groups, on the calling thread.
@@ -159,30 +159,42 @@ enum ConvPacked {
         }
     }
 
+    /// Rows of im2col built per batch in `row` before they are copied into the panels.
+    static let rowBatch = 8
+
     /// Rows `rows` of im2col(x) for `samples` samples, packed as ⌈S·Ho·Wo / 32⌉ panels of
     /// rows.count × 32 floats (the layout of `GEMMPack.packB`, zeros past the last column).
-    /// Each row is built in `row` (S·Ho·Wo floats rounded up to 32, plus 16; hot in L1) and
-    /// then copied into the panels 32 floats at a time. `image` bounds the whole input tensor
-    /// (see `ShiftMasks`).
+    ///
+    /// The rows are built `rowBatch` at a time in `row` (each S·Ho·Wo floats rounded up to 32,
+    /// plus 16; the batch stays in L1), then copied into the panels 32 floats at a time. (Copying
+    /// each row right after building it stalls: the 64-byte loads straddle the stores that just
+    /// wrote the row, which the CPU cannot forward.) `image` bounds the whole input tensor (see
+    /// `ShiftMasks`).
     static func packImageRows(_ g: ConvGeometry, x: UnsafePointer<Float>, sampleStride: Int, samples: Int,
                               rows: Range<Int>, masks: ShiftMasks?, image: Range<UnsafePointer<Float>>,
                               row: UnsafeMutablePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
         let nr = GEMMMicroKernel.nr, plane = g.outPlane, columns = samples * plane
-        let padded = (columns + nr - 1) / nr * nr, kc = rows.count
-        (row + columns).update(repeating: 0, count: padded - columns)
-        for (r, p) in rows.enumerated() {
-            for s in 0..<samples {
-                let sample = x + s * sampleStride, dst = row + s * plane
-                if let masks, masks.row(p, sample: sample, image: image, into: dst) { continue }
-                Im2Col.im2colRow(g, row: p, sample: sample, dst: dst)
+        let padded = (columns + nr - 1) / nr * nr, kc = rows.count, rowFloats = padded + 16
+        for r0 in stride(from: 0, to: kc, by: rowBatch) {
+            let r1 = min(kc, r0 + rowBatch)
+            for r in r0..<r1 {
+                let buffer = row + (r - r0) * rowFloats
+                for s in 0..<samples {
+                    let sample = x + s * sampleStride, dst = buffer + s * plane
+                    if let masks, masks.row(rows.lowerBound + r, sample: sample, image: image, into: dst) { continue }
+                    Im2Col.im2colRow(g, row: rows.lowerBound + r, sample: sample, dst: dst)
+                }
+                (buffer + columns).update(repeating: 0, count: padded - columns)
             }
-            var src = UnsafeRawPointer(row), dst = UnsafeMutableRawPointer(packed + r * nr)
-            for _ in 0 ..< padded / nr {
-                dst.storeBytes(of: src.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-                dst.storeBytes(of: src.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self),
-                               toByteOffset: 64, as: SIMD16<Float>.self)
-                src += nr * 4
-                dst += kc * nr * 4
+            for r in r0..<r1 {
+                var src = UnsafeRawPointer(row + (r - r0) * rowFloats), dst = UnsafeMutableRawPointer(packed + r * nr)
+                for _ in 0 ..< padded / nr {
+                    dst.storeBytes(of: src.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    dst.storeBytes(of: src.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self),
+                                   toByteOffset: 64, as: SIMD16<Float>.self)
+                    src += nr * 4
+                    dst += kc * nr * 4
+                }
             }
         }
     }
