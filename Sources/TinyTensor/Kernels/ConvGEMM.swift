@@ -62,16 +62,31 @@ struct Conv2DShape {
 /// written. (Measured: 1 MB chunks repack the weights too often at 7 × 7, 4 MB spill.)
 /// The partition depends only on the shapes, never on the thread count.
 struct CacheChunks {
-    let batch: Int, size: Int
-    var count: Int { (batch + size - 1) / size }
+    let batch: Int, count: Int
+    /// Samples in the largest chunk.
+    var size: Int { (batch + count - 1) / count }
 
     init(_ s: Conv2DShape) {
         batch = s.batch
-        size = Im2Col.chunkSize(batch: s.batch, floatsPerSample: (s.geometry.patch + s.outPerGroup) * s.geometry.outPlane,
-                                budget: 1 << 19)
+        let fit = Im2Col.chunkSize(batch: s.batch, floatsPerSample: (s.geometry.patch + s.outPerGroup) * s.geometry.outPlane,
+                                   budget: 1 << 19)
+        // More than 4 chunks: a multiple of 8, so the weight gradient's 8 lanes (below) get
+        // the same work, and so do 1, 2, 4 or 8 threads.
+        let fitting = (batch + fit - 1) / fit
+        count = fitting <= 4 ? fitting : min(batch, (fitting + 7) / 8 * 8)
     }
 
-    func samples(_ chunk: Int) -> Range<Int> { chunk * size ..< min(batch, (chunk + 1) * size) }
+    /// The same chunks, but at least `count` and a multiple of `threads` of them, so that every
+    /// thread gets the same number of samples. Only for sums whose order does not depend on the
+    /// chunks (the forward pass: every output column is one sum over the patch).
+    init(_ s: Conv2DShape, balancedOver threads: Int) {
+        let plain = CacheChunks(s)
+        batch = plain.batch
+        count = min(batch, (plain.count + threads - 1) / threads * threads)
+    }
+
+    /// Chunk c: sizes differ by at most one sample (128 in 15 chunks: 8 of 9 and 7 of 8).
+    func samples(_ chunk: Int) -> Range<Int> { batch * chunk / count ..< batch * (chunk + 1) / count }
 }
 
 enum ConvGEMM {
@@ -79,8 +94,8 @@ enum ConvGEMM {
     static func forward(_ s: Conv2DShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
         let g = s.geometry, plane = g.outPlane, patch = g.patch, og = s.outPerGroup
-        let chunks = CacheChunks(s)
-        if chunks.count >= 2 * Parallel.threadCount {
+        if CacheChunks(s).count >= 2 * Parallel.threadCount {
+            let chunks = CacheChunks(s, balancedOver: Parallel.threadCount)
             // Chunk-parallel: every output column is one sum over K whichever thread computes
             // it, so the bits are those of the all-threads path below.
             // The weights are packed once and the image straight into panels (ConvPacked.swift).
