@@ -91,54 +91,10 @@ struct CacheChunks {
 
 enum ConvGEMM {
     /// y = conv2d(x, w) + b.  x [B, C, H, W], w [O, C/G, kH, kW], y [B, O, Ho, Wo].
+    /// The weights are packed once and the image straight into panels (ConvPacked.swift).
     static func forward(_ s: Conv2DShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
-        let g = s.geometry, plane = g.outPlane, patch = g.patch, og = s.outPerGroup
-        if CacheChunks(s).count >= 2 * Parallel.threadCount {
-            let chunks = CacheChunks(s, balancedOver: Parallel.threadCount)
-            // Chunk-parallel: every output column is one sum over K whichever thread computes
-            // it, so the bits are those of the all-threads path below.
-            // The weights are packed once and the image straight into panels (ConvPacked.swift).
-            let weights = (0..<s.groups).map { PackedWeights(w + $0 * og * patch, rows: og, depth: patch) }
-            let masks = ShiftMasks(g)
-            defer { for pw in weights { pw.deallocate() }; masks?.deallocate() }
-            let scratch = ConvPacked.forwardScratch(s, samples: chunks.size)
-            Parallel.forRanges(chunks.count) { range in
-                let row = allocateFloats(scratch.row), packed = allocateFloats(scratch.packed)
-                let yc = allocateFloats(scratch.output)
-                defer { row.deallocate(); packed.deallocate(); yc.deallocate() }
-                for chunk in range {
-                    ConvPacked.forwardChunk(s, samples: chunks.samples(chunk), x: x, weights: weights, bias: bias, y: y,
-                                            masks: masks, row: row, packed: packed, yc: yc)
-                }
-            }
-            return
-        }
-        let chunk = Im2Col.chunkSize(batch: s.batch, floatsPerSample: (patch + og) * plane)
-        let cols = allocateFloats(patch * chunk * plane), yc = allocateFloats(og * chunk * plane)
-        defer { cols.deallocate(); yc.deallocate() }
-        for b0 in stride(from: 0, to: s.batch, by: chunk) {
-            forwardChunk(s, samples: b0 ..< min(s.batch, b0 + chunk), x: x, w: w, bias: bias, y: y,
-                         cols: cols, yc: yc, parallel: true)
-        }
-    }
-
-    /// The forward pass of the samples `samples`, every group: im2col, one gemm, scatter.
-    static func forwardChunk(_ s: Conv2DShape, samples: Range<Int>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                             bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
-                             cols: UnsafeMutablePointer<Float>, yc: UnsafeMutablePointer<Float>, parallel: Bool) {
-        let g = s.geometry, plane = g.outPlane, patch = g.patch, og = s.outPerGroup
-        let b0 = samples.lowerBound, n = samples.count, columns = n * plane
-        for gi in 0..<s.groups {
-            Im2Col.im2col(g, x: x + b0 * s.inSample + gi * g.channels * g.inPlane,
-                          sampleStride: s.inSample, samples: n, cols: cols, parallel: parallel)
-            gemm(transA: false, transB: false, m: og, n: columns, k: patch,
-                 a: w + gi * og * patch, lda: patch, b: cols, ldb: columns,
-                 beta: 0, c: yc, ldc: columns, parallel: parallel)
-            Im2Col.scatterChannels(yc, samples: n, channels: og, plane: plane,
-                                   into: y + b0 * s.outSample + gi * og * plane, sampleStride: s.outSample,
-                                   bias: bias.map { $0 + gi * og }, parallel: parallel)
-        }
+        ConvPacked.forward(s, x: x, w: w, bias: bias, y: y)
     }
 
     /// Gradients of `forward`: dx and dw (both overwritten), each only when asked for.

@@ -93,18 +93,22 @@ struct ShiftMasks {
 
     func deallocate() { masks.deallocate() }
 
-    /// Writes im2col row `row` of one sample (`sample` points at its channel 0) to `dst`, unless
-    /// a load would leave `image`; returns whether it did.
+    /// Writes values `blocks.lowerBound · 16 ..< blocks.upperBound · 16` (clipped to the plane;
+    /// the rest of the last block is zero) of im2col row `row` of one sample (`sample` points
+    /// at its channel 0) to the same places in `dst`, unless a load would leave `image`;
+    /// returns whether it did.
     @inline(__always)
-    func row(_ row: Int, sample: UnsafePointer<Float>, image: Range<UnsafePointer<Float>>,
+    func row(_ row: Int, sample: UnsafePointer<Float>, image: Range<UnsafePointer<Float>>, blocks: Range<Int>,
              into dst: UnsafeMutablePointer<Float>) -> Bool {
         let kk = g.kernelH * g.kernelW, t = row % kk
         let i = t / g.kernelW, j = t % g.kernelW
         let src = sample + (row / kk) * g.inPlane + (i - g.padding) * g.width + (j - g.padding)
-        guard src >= image.lowerBound, src + blocks * 16 <= image.upperBound else { return false }
-        let m = masks + t * blocks
-        var from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)
-        for b in 0..<blocks {
+        guard src + blocks.lowerBound * 16 >= image.lowerBound, src + blocks.upperBound * 16 <= image.upperBound else {
+            return false
+        }
+        let m = masks + t * self.blocks
+        var from = UnsafeRawPointer(src + blocks.lowerBound * 16), to = UnsafeMutableRawPointer(dst + blocks.lowerBound * 16)
+        for b in blocks {
             // The float's bits AND the mask: itself inside the image, +0.0 outside.
             let v = from.loadUnaligned(as: SIMD16<UInt32>.self)
             to.storeBytes(of: v & m[b], as: SIMD16<UInt32>.self)
@@ -116,78 +120,129 @@ struct ShiftMasks {
 }
 
 enum ConvPacked {
-    /// Scratch floats one thread needs for `forwardChunk` on chunks of `samples` samples.
-    static func forwardScratch(_ s: Conv2DShape, samples: Int) -> (row: Int, packed: Int, output: Int) {
-        let nr = GEMMMicroKernel.nr, columns = samples * s.geometry.outPlane
-        let padded = (columns + nr - 1) / nr * nr
-        let kc = GEMMBlocking.blockSize(total: s.geometry.patch, maxBlock: GEMMBlocking.kc, unit: 1)
-        return (rowBatch * (padded + 16), kc * padded, s.outPerGroup * columns)
+    /// Columns of im2col (output pixels of all samples, side by side) per chunk: the packed K
+    /// block (≤ 256 × 448 floats, 450 KB) and the chunk's output stay in the 1 MB L2.
+    static let chunkPanels = 14
+
+    /// y = conv2d(x, w) + b for the whole batch: x [B, C, H, W], w [O, C/G, kH, kW], y [B, O, Ho, Wo].
+    ///
+    /// The output columns (s, oh, ow) of the whole batch are cut into chunks of whole 32-column
+    /// panels, so only the very last panel is padded whatever the image size; a chunk may start
+    /// or end inside a sample. The threads get equal runs of chunks. Every output column is one
+    /// sum over the patch in K blocks, so the bits depend neither on the chunks nor on the threads.
+    static func forward(_ s: Conv2DShape, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                        bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        let g = s.geometry, og = s.outPerGroup, nr = GEMMMicroKernel.nr
+        let total = s.batch * g.outPlane, panels = (total + nr - 1) / nr
+        let threads = panels >= 2 * Parallel.threadCount ? Parallel.threadCount : 1
+        let perThread = (panels + threads - 1) / threads
+        let chunks = threads * ((perThread + chunkPanels - 1) / chunkPanels)
+        let weights = (0..<s.groups).map { PackedWeights(w + $0 * og * g.patch, rows: og, depth: g.patch) }
+        let masks = ShiftMasks(g)
+        defer { for pw in weights { pw.deallocate() }; masks?.deallocate() }
+        // Scratch for the largest chunk: its panels, and the samples it touches (whole planes).
+        let maxColumns = ((panels + chunks - 1) / chunks) * nr
+        let maxSamples = min(s.batch, (maxColumns + g.outPlane - 2) / g.outPlane + 1)
+        let kc = GEMMBlocking.blockSize(total: g.patch, maxBlock: GEMMBlocking.kc, unit: 1)
+        let rowFloats = maxSamples * g.outPlane + 2 * nr + 16
+        Parallel.forRanges(chunks, grain: chunks / threads) { range in
+            let row = allocateFloats(rowBatch * rowFloats), packed = allocateFloats(kc * maxColumns)
+            let yc = allocateFloats(og * maxColumns)
+            defer { row.deallocate(); packed.deallocate(); yc.deallocate() }
+            for chunk in range {
+                let columns = min(total, panels * chunk / chunks * nr) ..< min(total, panels * (chunk + 1) / chunks * nr)
+                if columns.isEmpty { continue }
+                forwardChunk(s, columns: columns, x: x, weights: weights, bias: bias, y: y, masks: masks,
+                             row: row, rowFloats: rowFloats, packed: packed, yc: yc)
+            }
+        }
     }
 
-    /// y[samples] = conv2d(x, w) + b for one chunk of samples, all groups, on the calling thread.
-    /// `weights[g]` holds group g's packed [O/G, C/G·k²] weights.
-    static func forwardChunk(_ s: Conv2DShape, samples: Range<Int>, x: UnsafePointer<Float>, weights: [PackedWeights],
+    /// Output columns `columns` (flattened (s, oh, ow) over the batch) of every group, on the
+    /// calling thread. `weights[g]` holds group g's packed [O/G, C/G·k²] weights.
+    static func forwardChunk(_ s: Conv2DShape, columns: Range<Int>, x: UnsafePointer<Float>, weights: [PackedWeights],
                              bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, masks: ShiftMasks?,
-                             row: UnsafeMutablePointer<Float>, packed: UnsafeMutablePointer<Float>,
+                             row: UnsafeMutablePointer<Float>, rowFloats: Int, packed: UnsafeMutablePointer<Float>,
                              yc: UnsafeMutablePointer<Float>) {
         let g = s.geometry, plane = g.outPlane, og = s.outPerGroup
         let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
-        let b0 = samples.lowerBound, n = samples.count, columns = n * plane
+        let width = columns.count
         let image = x ..< x + s.batch * s.inSample
         for gi in 0..<s.groups {
-            let xg = x + b0 * s.inSample + gi * g.channels * g.inPlane
             let w = weights[gi]
             for pc in stride(from: 0, to: g.patch, by: w.kcMax) {
                 let kc = min(w.kcMax, g.patch - pc)
-                packImageRows(g, x: xg, sampleStride: s.inSample, samples: n, rows: pc ..< pc + kc,
-                              masks: masks, image: image, row: row, into: packed)
-                // Y[:, block] (+)= W[:, pc ..< pc + kc] · cols[pc ..< pc + kc, :], tile by tile.
+                packImageRows(g, x: x + gi * g.channels * g.inPlane, sampleStride: s.inSample, columns: columns,
+                              rows: pc ..< pc + kc, masks: masks, image: image, row: row, rowFloats: rowFloats,
+                              into: packed)
+                // Y[:, chunk] (+)= W[:, pc ..< pc + kc] · cols[pc ..< pc + kc, chunk], tile by tile.
                 let beta: Float = pc == 0 ? 0 : 1
-                for jr in stride(from: 0, to: columns, by: nr) {
+                for jr in stride(from: 0, to: width, by: nr) {
                     let bPanel = UnsafePointer(packed + jr * kc)          // kc × 32, from L1
                     for ir in stride(from: 0, to: og, by: mr) {
                         GEMMMicroKernel.run(kc: kc, a: w.panel(pc: pc, kc: kc, row: ir), b: bPanel,
-                                            c: yc + ir * columns + jr, ldc: columns, cColumnStride: 1,
-                                            rows: min(mr, og - ir), cols: min(nr, columns - jr),
+                                            c: yc + ir * width + jr, ldc: width, cColumnStride: 1,
+                                            rows: min(mr, og - ir), cols: min(nr, width - jr),
                                             alpha: 1, beta: beta)
                     }
                 }
             }
-            Im2Col.scatterChannels(yc, samples: n, channels: og, plane: plane,
-                                   into: y + b0 * s.outSample + gi * og * plane, sampleStride: s.outSample,
-                                   bias: bias.map { $0 + gi * og }, parallel: false)
+            // y[s, gi·O/G + o, q] = Y[o, j] + b, j = s·plane + q − columns.lowerBound.
+            for o in 0..<og {
+                let b = bias?[gi * og + o] ?? 0, src = yc + o * width - columns.lowerBound
+                var j = columns.lowerBound
+                while j < columns.upperBound {
+                    let sample = j / plane, end = min(columns.upperBound, (sample + 1) * plane)
+                    let dst = y + sample * s.outSample + (gi * og + o) * plane - sample * plane
+                    for t in j..<end { dst[t] = src[t] + b }
+                    j = end
+                }
+            }
         }
     }
 
     /// Rows of im2col built per batch in `row` before they are copied into the panels.
     static let rowBatch = 8
 
-    /// Rows `rows` of im2col(x) for `samples` samples, packed as ⌈S·Ho·Wo / 32⌉ panels of
-    /// rows.count × 32 floats (the layout of `GEMMPack.packB`, zeros past the last column).
+    /// Rows `rows` of im2col(x), columns `columns` (flattened (s, oh, ow)), packed as
+    /// ⌈columns.count / 32⌉ panels of rows.count × 32 floats (the layout of `GEMMPack.packB`,
+    /// zeros past the last column). `x` points at the group's first channel of sample 0.
     ///
-    /// The rows are built `rowBatch` at a time in `row` (each S·Ho·Wo floats rounded up to 32,
-    /// plus 16; the batch stays in L1), then copied into the panels 32 floats at a time. (Copying
-    /// each row right after building it stalls: the 64-byte loads straddle the stores that just
-    /// wrote the row, which the CPU cannot forward.) `image` bounds the whole input tensor (see
+    /// The rows are built `rowBatch` at a time in `row` (whole planes of every sample the
+    /// columns touch; each row `rowFloats` long, the batch stays in L1), then copied into the
+    /// panels 32 floats at a time. (Copying each row right after building it would load
+    /// across the stores that just wrote it.) `image` bounds the whole input tensor (see
     /// `ShiftMasks`).
-    static func packImageRows(_ g: ConvGeometry, x: UnsafePointer<Float>, sampleStride: Int, samples: Int,
+    static func packImageRows(_ g: ConvGeometry, x: UnsafePointer<Float>, sampleStride: Int, columns: Range<Int>,
                               rows: Range<Int>, masks: ShiftMasks?, image: Range<UnsafePointer<Float>>,
-                              row: UnsafeMutablePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
-        let nr = GEMMMicroKernel.nr, plane = g.outPlane, columns = samples * plane
-        let padded = (columns + nr - 1) / nr * nr, kc = rows.count, rowFloats = padded + 16
+                              row: UnsafeMutablePointer<Float>, rowFloats: Int, into packed: UnsafeMutablePointer<Float>) {
+        let nr = GEMMMicroKernel.nr, plane = g.outPlane, kc = rows.count
+        let first = columns.lowerBound / plane, last = (columns.upperBound - 1) / plane
+        let offset = columns.lowerBound - first * plane                    // chunk column 0 in `row`
+        let width = columns.count, padded = (width + nr - 1) / nr * nr
+        let built = (last + 1 - first) * plane                              // floats written per row
         for r0 in stride(from: 0, to: kc, by: rowBatch) {
             let r1 = min(kc, r0 + rowBatch)
             for r in r0..<r1 {
                 let buffer = row + (r - r0) * rowFloats
-                for s in 0..<samples {
-                    let sample = x + s * sampleStride, dst = buffer + s * plane
-                    if let masks, masks.row(rows.lowerBound + r, sample: sample, image: image, into: dst) { continue }
+                for s in first...last {
+                    let sample = x + s * sampleStride, dst = buffer + (s - first) * plane
+                    // Only the 16-float blocks of the plane that the chunk's columns cover.
+                    let lo = s == first ? offset : 0
+                    let hi = s == last ? columns.upperBound - last * plane : plane
+                    if let masks, masks.row(rows.lowerBound + r, sample: sample, image: image,
+                                            blocks: lo / 16 ..< (hi + 15) / 16, into: dst) { continue }
                     Im2Col.im2colRow(g, row: rows.lowerBound + r, sample: sample, dst: dst)
                 }
-                (buffer + columns).update(repeating: 0, count: padded - columns)
+                let end = offset + padded
+                if end > built { (buffer + built).update(repeating: 0, count: end - built) }
+                if offset + width < built && padded > width {
+                    (buffer + offset + width).update(repeating: 0, count: min(built, end) - offset - width)
+                }
             }
             for r in r0..<r1 {
-                var src = UnsafeRawPointer(row + (r - r0) * rowFloats), dst = UnsafeMutableRawPointer(packed + r * nr)
+                var src = UnsafeRawPointer(row + (r - r0) * rowFloats + offset)
+                var dst = UnsafeMutableRawPointer(packed + r * nr)
                 for _ in 0 ..< padded / nr {
                     dst.storeBytes(of: src.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
                     dst.storeBytes(of: src.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self),

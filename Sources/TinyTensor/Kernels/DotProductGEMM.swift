@@ -47,6 +47,7 @@ enum DotProductGEMM {
         return v
     }
 
+    @inline(never)
     static func run(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         var p0 = 0

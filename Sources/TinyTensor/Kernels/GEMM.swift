@@ -73,7 +73,7 @@ enum GEMMBlocking {
     /// Depth of a K block: a B micro-panel (KC × 32 floats = 32 KB) stays in the 48 KB L1.
     static let kc = 256
     /// Rows of an A block: MC × KC floats (240 KB) stay in the 1 MB L2. A multiple of 12.
-    static let mc = 240
+    static let mc = 238
     /// Columns of a B block: KC × NC floats (2 MB) stay in the shared L3. A multiple of 32.
     static let nc = 2048
     /// Products with at least this many multiply-adds (M·N·K) run on all threads.

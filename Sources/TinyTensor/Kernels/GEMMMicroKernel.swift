@@ -21,7 +21,7 @@
 /// depend on where the tile sits in C or on which thread computes it.
 enum GEMMMicroKernel {
     /// Rows of the register tile (values of Ã broadcast per step).
-    static let mr = 12
+    static let mr = 14
     /// Columns of the register tile (two `SIMD16<Float>` per row).
     static let nr = 32
 
@@ -64,6 +64,7 @@ enum GEMMMicroKernel {
                     rows: Int, cols: Int, alpha: Float, beta: Float) {
         var c0 = Row(), c1 = Row(), c2 = Row(), c3 = Row(), c4 = Row(), c5 = Row()
         var c6 = Row(), c7 = Row(), c8 = Row(), c9 = Row(), c10 = Row(), c11 = Row()
+        var c12 = Row(), c13 = Row()
         var ap = a, bp = b
         for _ in 0..<kc {
             let bRow = Row(alignedAt: bp)               // B̃[p, 0..<32]
@@ -73,7 +74,8 @@ enum GEMMMicroKernel {
             c6.addProduct(ap[6], bRow); c7.addProduct(ap[7], bRow)
             c8.addProduct(ap[8], bRow); c9.addProduct(ap[9], bRow)
             c10.addProduct(ap[10], bRow); c11.addProduct(ap[11], bRow)
-            ap += 12
+            c12.addProduct(ap[12], bRow); c13.addProduct(ap[13], bRow)
+            ap += 14
             bp += 32
         }
         // Write-back: only the rows and columns that exist in C.
@@ -89,6 +91,7 @@ enum GEMMMicroKernel {
         }
         put(c0, 0); put(c1, 1); put(c2, 2); put(c3, 3); put(c4, 4); put(c5, 5)
         put(c6, 6); put(c7, 7); put(c8, 8); put(c9, 9); put(c10, 10); put(c11, 11)
+        put(c12, 12); put(c13, 13)
     }
 
     /// C[i, 0..<32] = α · acc + β · C[i, 0..<32] (C not read when β == 0).
