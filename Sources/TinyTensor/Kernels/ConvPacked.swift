@@ -221,6 +221,17 @@ enum ConvPacked {
         let offset = columns.lowerBound - first * plane                    // chunk column 0 in `row`
         let width = columns.count, padded = (width + nr - 1) / nr * nr
         let built = (last + 1 - first) * plane                              // floats written per row
+        // Touch the block's channels of every sample once, in memory order, so that the
+        // hardware prefetcher streams them into the cache before the shifted loads below (which
+        // visit the samples one plane at a time, far apart) need them.
+        let kk = g.kernelH * g.kernelW
+        let c0 = rows.lowerBound / kk, c1 = (rows.upperBound - 1) / kk + 1
+        var touched: Float = 0
+        for s in first...last {
+            let base = x + s * sampleStride + c0 * g.inPlane
+            for q in stride(from: 0, to: (c1 - c0) * g.inPlane, by: 16) { touched += base[q] }
+        }
+        row[rowBatch * rowFloats - 1] = touched                              // keeps the loop alive
         for r0 in stride(from: 0, to: kc, by: rowBatch) {
             let r1 = min(kc, r0 + rowBatch)
             for r in r0..<r1 {
