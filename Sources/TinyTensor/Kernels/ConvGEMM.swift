@@ -161,9 +161,12 @@ enum ConvGEMM {
                                        dw: UnsafeMutablePointer<Float>) {
         let g = s.geometry, plane = g.outPlane, patch = g.patch, og = s.outPerGroup
         let chunks = CacheChunks(s), lanes = min(chunks.count, 8), size = s.outChannels * patch
-        // Few output channels: dot products over NCHW columns, no packing (DotProductGEMM.swift).
-        // Many: `gemm` on channels-last copies (ConvPacked.swift), in the patch order (i, j, c).
-        let channelsLast = og > 64
+        // Few output channels, or a 1×1 kernel (a patch of a few channels, where transposing
+        // every chunk would cost more than the product): dot products over NCHW columns, no
+        // packing (DotProductGEMM.swift). Otherwise `gemm` on channels-last copies
+        // (ConvPacked.swift), in the patch order (i, j, c). (Measured in the U-Net step: the
+        // 28 → 128 1×1 convolution's backward took twice as long through the transposes.)
+        let channelsLast = og > 64 && g.kernelH * g.kernelW > 1
         let total = channelsLast ? allocateFloats(size) : dw               // dW in the lanes' order
         let partials = allocateFloats((lanes - 1) * size)                  // lane 0 writes `total`
         defer { partials.deallocate(); if channelsLast { total.deallocate() } }
