@@ -170,6 +170,7 @@ enum ConvGEMM {
         let total = channelsLast ? allocateFloats(size) : dw               // dW in the lanes' order
         let partials = allocateFloats((lanes - 1) * size)                  // lane 0 writes `total`
         defer { partials.deallocate(); if channelsLast { total.deallocate() } }
+        let runs = channelsLast ? ConvPacked.panelRuns(g) : []
         Parallel.forRanges(lanes) { laneRange in
             let scratch = allocateFloats(channelsLast ? ConvPacked.weightGradientScratch(s, samples: chunks.size)
                                                       : (patch + og) * chunks.size * plane)
@@ -182,7 +183,7 @@ enum ConvGEMM {
                     let first = chunk == chunks.count * lane / lanes
                     if channelsLast {
                         ConvPacked.weightGradientChunk(s, samples: samples, x: x, dy: dy, out: out, first: first,
-                                                       scratch: scratch)
+                                                       runs: runs, scratch: scratch)
                         continue
                     }
                     for gi in 0..<s.groups {

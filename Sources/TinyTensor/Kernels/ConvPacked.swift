@@ -51,74 +51,6 @@ struct PackedWeights {
     }
 }
 
-/// im2col rows of a stride-1 "same" convolution (output size = input size, p < k) by vector
-/// loads and masks.
-///
-/// There, row (c, i, j) of im2col is the channel plane shifted by (i − p)·W + (j − p), with
-/// zeros wherever the window leaves the image:
-///
-///     row[q] = valid_ij[q] ? plane[q + (i − p)·W + (j − p)] : 0        q = oh·W + ow
-///
-/// So each row is ⌈HW/16⌉ unaligned 16-float loads, a bitwise AND with the mask of (i, j) (made
-/// once per call) and 16-float stores. The loads reach up to (p + 1)·W floats outside the plane
-/// (into neighbouring planes, whose values the mask discards); rows whose loads would leave
-/// the input tensor altogether fall back to `Im2Col.im2colRow`. The last store spills up to
-/// 15 zeros past the plane, so the destination needs 16 floats of slack.
-struct ShiftMasks {
-    let g: ConvGeometry, blocks: Int
-    let masks: UnsafeMutablePointer<SIMD16<UInt32>>        // [k·k, blocks], all ones = inside the image
-
-    /// nil unless `g` is a stride-1 convolution with output size equal to input size.
-    init?(_ g: ConvGeometry) {
-        guard g.stride == 1, g.outH == g.height, g.outW == g.width, g.padding < g.kernelH, g.padding < g.kernelW else {
-            return nil
-        }
-        self.g = g
-        blocks = (g.inPlane + 15) / 16
-        let kk = g.kernelH * g.kernelW
-        masks = UnsafeMutablePointer<SIMD16<UInt32>>.allocate(capacity: kk * blocks)
-        for t in 0..<kk {
-            let i = t / g.kernelW, j = t % g.kernelW
-            for b in 0..<blocks {
-                var m = SIMD16<UInt32>(repeating: 0)
-                for lane in 0..<16 {
-                    let q = b * 16 + lane, oh = q / g.width, ow = q % g.width
-                    let ih = oh + i - g.padding, iw = ow + j - g.padding
-                    if q < g.inPlane && ih >= 0 && ih < g.height && iw >= 0 && iw < g.width { m[lane] = ~0 }
-                }
-                masks[t * blocks + b] = m
-            }
-        }
-    }
-
-    func deallocate() { masks.deallocate() }
-
-    /// Writes values `blocks.lowerBound · 16 ..< blocks.upperBound · 16` (clipped to the plane;
-    /// the rest of the last block is zero) of im2col row `row` of one sample (`sample` points
-    /// at its channel 0) to the same places in `dst`, unless a load would leave `image`;
-    /// returns whether it did.
-    @inline(__always)
-    func row(_ row: Int, sample: UnsafePointer<Float>, image: Range<UnsafePointer<Float>>, blocks: Range<Int>,
-             into dst: UnsafeMutablePointer<Float>) -> Bool {
-        let kk = g.kernelH * g.kernelW, t = row % kk
-        let i = t / g.kernelW, j = t % g.kernelW
-        let src = sample + (row / kk) * g.inPlane + (i - g.padding) * g.width + (j - g.padding)
-        guard src + blocks.lowerBound * 16 >= image.lowerBound, src + blocks.upperBound * 16 <= image.upperBound else {
-            return false
-        }
-        let m = masks + t * self.blocks
-        var from = UnsafeRawPointer(src + blocks.lowerBound * 16), to = UnsafeMutableRawPointer(dst + blocks.lowerBound * 16)
-        for b in blocks {
-            // The float's bits AND the mask: itself inside the image, +0.0 outside.
-            let v = from.loadUnaligned(as: SIMD16<UInt32>.self)
-            to.storeBytes(of: v & m[b], as: SIMD16<UInt32>.self)
-            from += 64
-            to += 64
-        }
-        return true
-    }
-}
-
 enum ConvPacked {
     /// Columns of im2col (output pixels of all samples, side by side) per chunk: the packed K
     /// block (≤ 256 × 448 floats, 450 KB) and the chunk's output stay in the 1 MB L2.
@@ -138,21 +70,22 @@ enum ConvPacked {
         let perThread = (panels + threads - 1) / threads
         let chunks = threads * ((perThread + chunkPanels - 1) / chunkPanels)
         let weights = (0..<s.groups).map { PackedWeights(w + $0 * og * g.patch, rows: og, depth: g.patch) }
-        let masks = ShiftMasks(g)
-        defer { for pw in weights { pw.deallocate() }; masks?.deallocate() }
+        let shifted = ShiftedIm2Col(g)
+        defer { for pw in weights { pw.deallocate() } }
         // Scratch for the largest chunk: its panels, and the samples it touches (whole planes).
         let maxColumns = ((panels + chunks - 1) / chunks) * nr
         let maxSamples = min(s.batch, (maxColumns + g.outPlane - 2) / g.outPlane + 1)
         let kc = GEMMBlocking.blockSize(total: g.patch, maxBlock: GEMMBlocking.kc, unit: 1)
         let rowFloats = maxSamples * g.outPlane + 2 * nr + 16
         Parallel.forRanges(chunks, grain: chunks / threads) { range in
-            let row = allocateFloats(rowBatch * rowFloats), packed = allocateFloats(kc * maxColumns)
+            let row = allocateFloats(shifted?.scratch(padded: maxColumns) ?? rowBatch * rowFloats)
+            let packed = allocateFloats(kc * maxColumns)
             let yc = allocateFloats(og * maxColumns)
             defer { row.deallocate(); packed.deallocate(); yc.deallocate() }
             for chunk in range {
                 let columns = min(total, panels * chunk / chunks * nr) ..< min(total, panels * (chunk + 1) / chunks * nr)
                 if columns.isEmpty { continue }
-                forwardChunk(s, columns: columns, x: x, weights: weights, bias: bias, y: y, masks: masks,
+                forwardChunk(s, columns: columns, x: x, weights: weights, bias: bias, y: y, shifted: shifted,
                              row: row, rowFloats: rowFloats, packed: packed, yc: yc)
             }
         }
@@ -161,20 +94,25 @@ enum ConvPacked {
     /// Output columns `columns` (flattened (s, oh, ow) over the batch) of every group, on the
     /// calling thread. `weights[g]` holds group g's packed [O/G, C/G·k²] weights.
     static func forwardChunk(_ s: Conv2DShape, columns: Range<Int>, x: UnsafePointer<Float>, weights: [PackedWeights],
-                             bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, masks: ShiftMasks?,
+                             bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, shifted: ShiftedIm2Col?,
                              row: UnsafeMutablePointer<Float>, rowFloats: Int, packed: UnsafeMutablePointer<Float>,
                              yc: UnsafeMutablePointer<Float>) {
         let g = s.geometry, plane = g.outPlane, og = s.outPerGroup
         let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
-        let width = columns.count
-        let image = x ..< x + s.batch * s.inSample
+        let width = columns.count, padded = (width + nr - 1) / nr * nr
+        shifted?.stageMasks(columns: columns, padded: padded, scratch: row)
         for gi in 0..<s.groups {
-            let w = weights[gi]
+            let w = weights[gi], xg = x + gi * g.channels * g.inPlane
+            shifted?.stage(x: xg, sampleStride: s.inSample, batch: s.batch, columns: columns, padded: padded, scratch: row)
             for pc in stride(from: 0, to: g.patch, by: w.kcMax) {
                 let kc = min(w.kcMax, g.patch - pc)
-                packImageRows(g, x: x + gi * g.channels * g.inPlane, sampleStride: s.inSample, columns: columns,
-                              rows: pc ..< pc + kc, masks: masks, image: image, row: row, rowFloats: rowFloats,
-                              into: packed)
+                if let shifted {
+                    shifted.pack(rows: pc ..< pc + kc, padded: padded, scratch: row, into: packed)
+                } else {
+                    packImageRows(g, x: xg, sampleStride: s.inSample, columns: columns, rows: pc ..< pc + kc,
+                                  row: row, rowFloats: rowFloats, into: packed)
+                }
+
                 // Y[:, chunk] (+)= W[:, pc ..< pc + kc] · cols[pc ..< pc + kc, chunk], tile by tile.
                 let beta: Float = pc == 0 ? 0 : 1
                 for jr in stride(from: 0, to: width, by: nr) {
@@ -206,50 +144,28 @@ enum ConvPacked {
 
     /// Rows `rows` of im2col(x), columns `columns` (flattened (s, oh, ow)), packed as
     /// ⌈columns.count / 32⌉ panels of rows.count × 32 floats (the layout of `GEMMPack.packB`,
-    /// zeros past the last column). `x` points at the group's first channel of sample 0.
+    /// zeros past the last column), for any geometry (`ShiftedIm2Col` is the fast path for
+    /// stride-1 "same" convolutions). `x` points at the group's first channel of sample 0.
     ///
     /// The rows are built `rowBatch` at a time in `row` (whole planes of every sample the
-    /// columns touch; each row `rowFloats` long, the batch stays in L1), then copied into the
-    /// panels 32 floats at a time. (Copying each row right after building it would load
-    /// across the stores that just wrote it.) `image` bounds the whole input tensor (see
-    /// `ShiftMasks`).
+    /// columns touch; each row `rowFloats` long), then copied into the panels 32 floats at a time.
     static func packImageRows(_ g: ConvGeometry, x: UnsafePointer<Float>, sampleStride: Int, columns: Range<Int>,
-                              rows: Range<Int>, masks: ShiftMasks?, image: Range<UnsafePointer<Float>>,
-                              row: UnsafeMutablePointer<Float>, rowFloats: Int, into packed: UnsafeMutablePointer<Float>) {
+                              rows: Range<Int>, row: UnsafeMutablePointer<Float>, rowFloats: Int,
+                              into packed: UnsafeMutablePointer<Float>) {
         let nr = GEMMMicroKernel.nr, plane = g.outPlane, kc = rows.count
         let first = columns.lowerBound / plane, last = (columns.upperBound - 1) / plane
         let offset = columns.lowerBound - first * plane                    // chunk column 0 in `row`
         let width = columns.count, padded = (width + nr - 1) / nr * nr
         let built = (last + 1 - first) * plane                              // floats written per row
-        // Touch the block's channels of every sample once, in memory order, so that the
-        // hardware prefetcher streams them into the cache before the shifted loads below (which
-        // visit the samples one plane at a time, far apart) need them.
-        let kk = g.kernelH * g.kernelW
-        let c0 = rows.lowerBound / kk, c1 = (rows.upperBound - 1) / kk + 1
-        var touched: Float = 0
-        for s in first...last {
-            let base = x + s * sampleStride + c0 * g.inPlane
-            for q in stride(from: 0, to: (c1 - c0) * g.inPlane, by: 16) { touched += base[q] }
-        }
-        row[rowBatch * rowFloats - 1] = touched                              // keeps the loop alive
         for r0 in stride(from: 0, to: kc, by: rowBatch) {
             let r1 = min(kc, r0 + rowBatch)
             for r in r0..<r1 {
                 let buffer = row + (r - r0) * rowFloats
                 for s in first...last {
-                    let sample = x + s * sampleStride, dst = buffer + (s - first) * plane
-                    // Only the 16-float blocks of the plane that the chunk's columns cover.
-                    let lo = s == first ? offset : 0
-                    let hi = s == last ? columns.upperBound - last * plane : plane
-                    if let masks, masks.row(rows.lowerBound + r, sample: sample, image: image,
-                                            blocks: lo / 16 ..< (hi + 15) / 16, into: dst) { continue }
-                    Im2Col.im2colRow(g, row: rows.lowerBound + r, sample: sample, dst: dst)
+                    Im2Col.im2colRow(g, row: rows.lowerBound + r, sample: x + s * sampleStride,
+                                     dst: buffer + (s - first) * plane)
                 }
-                let end = offset + padded
-                if end > built { (buffer + built).update(repeating: 0, count: end - built) }
-                if offset + width < built && padded > width {
-                    (buffer + offset + width).update(repeating: 0, count: min(built, end) - offset - width)
-                }
+                if offset + padded > built { (buffer + built).update(repeating: 0, count: offset + padded - built) }
             }
             for r in r0..<r1 {
                 var src = UnsafeRawPointer(row + (r - r0) * rowFloats + offset)
@@ -265,22 +181,49 @@ enum ConvPacked {
         }
     }
 
-    /// Scratch floats one thread needs for `weightGradientChunk` on chunks of `samples` samples.
     static func weightGradientScratch(_ s: Conv2DShape, samples: Int) -> Int {
-        let g = s.geometry, columns = samples * g.outPlane
-        return samples * g.inPlane * g.channels + columns * s.outPerGroup + columns * g.patch
+        let g = s.geometry, columns = samples * g.outPlane, mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
+        let kc = GEMMBlocking.kc, rowsPadded = (s.outPerGroup + mr - 1) / mr * mr
+        return samples * g.inPlane * g.channels + columns * s.outPerGroup + kc * rowsPadded + kc * nr + 16
+    }
+
+    /// One run of a 32-column panel of im2row: `count` consecutive channels from `channel` on,
+    /// of window position (i, j), landing at column `offset` of the panel.
+    struct PanelRun { var offset: Int, i: Int, j: Int, channel: Int, count: Int }
+
+    /// The runs of every 32-column panel of im2row's columns (i, j, c) for geometry `g`.
+    static func panelRuns(_ g: ConvGeometry) -> [[PanelRun]] {
+        let nr = GEMMMicroKernel.nr, cg = g.channels
+        return stride(from: 0, to: g.patch, by: nr).map { j0 in
+            var runs: [PanelRun] = [], col = j0
+            while col < min(g.patch, j0 + nr) {
+                let t = col / cg, c = col % cg, count = min(cg - c, j0 + nr - col)
+                runs.append(PanelRun(offset: col - j0, i: t / g.kernelW, j: t % g.kernelW, channel: c, count: count))
+                col += count
+            }
+            return runs
+        }
     }
 
     /// dW' (+)= dY · im2row(x) for one chunk, every group, into `out` [O, k²·C/G] with each
     /// group's patch ordered (i, j, c); `first` overwrites instead of adding. Calling thread only.
+    ///
+    /// The loops of `gemm` (GEMM.swift) with K = the chunk's pixels, and the same K blocks, so
+    /// the bits are those of `gemm(dYᵀᵀ, im2row)`; but the B panels (kc pixels × 32 patch
+    /// columns) are copied straight from the channels-last image instead of from a materialised
+    /// im2row matrix (which at 7 × 7 is larger than the L2 cache).
     static func weightGradientChunk(_ s: Conv2DShape, samples: Range<Int>, x: UnsafePointer<Float>,
                                     dy: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, first: Bool,
-                                    scratch: UnsafeMutablePointer<Float>) {
+                                    runs: [[PanelRun]], scratch: UnsafeMutablePointer<Float>) {
         let g = s.geometry, plane = g.outPlane, og = s.outPerGroup, cg = g.channels
+        let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
         let b0 = samples.lowerBound, n = samples.count, columns = n * plane
+        let rowsPadded = (og + mr - 1) / mr * mr
         let xt = scratch                                   // [S, H, W, C/G]
         let dyt = xt + n * g.inPlane * cg                  // [S·Ho·Wo, O/G]
-        let rowsT = dyt + columns * og                     // [S·Ho·Wo, k²·C/G]
+        let aPacked = dyt + columns * og                   // kc × O/G, as micro-panels
+        let bPanel = aPacked + GEMMBlocking.kc * rowsPadded // kc × 32
+        let kcMax = GEMMBlocking.blockSize(total: columns, maxBlock: GEMMBlocking.kc, unit: 1)
         for gi in 0..<s.groups {
             for si in 0..<n {
                 transpose(x + (b0 + si) * s.inSample + gi * cg * g.inPlane, rows: cg, cols: g.inPlane,
@@ -288,39 +231,85 @@ enum ConvPacked {
                 transpose(dy + (b0 + si) * s.outSample + gi * og * plane, rows: og, cols: plane,
                           into: dyt + si * plane * og)
             }
-            im2row(g, xt: xt, samples: n, into: rowsT)
-            // dW'_g (+)= dYᵀᵀ · rows: A = dYᵀ stored [K, M], B = rows stored [K, N], both read
-            // along their rows by the packing.
-            gemm(transA: true, transB: false, m: og, n: g.patch, k: columns,
-                 a: dyt, lda: og, b: rowsT, ldb: g.patch,
-                 beta: first ? 0 : 1, c: out + gi * og * g.patch, ldc: g.patch, parallel: false)
-        }
-    }
-
-    /// rows[(s, oh, ow), (i, j, c)] = xt[s, oh·st − p + i, ow·st − p + j, c] (zero in the padding).
-    static func im2row(_ g: ConvGeometry, xt: UnsafePointer<Float>, samples: Int, into rows: UnsafeMutablePointer<Float>) {
-        let cg = g.channels, patch = g.patch
-        var dst = rows
-        for s in 0..<samples {
-            let image = xt + s * g.inPlane * cg
-            for oh in 0..<g.outH {
-                for ow in 0..<g.outW {
-                    for i in 0..<g.kernelH {
-                        let ih = oh * g.stride - g.padding + i
-                        for j in 0..<g.kernelW {
-                            let iw = ow * g.stride - g.padding + j
-                            let d = dst + (i * g.kernelW + j) * cg
-                            if ih >= 0 && ih < g.height && iw >= 0 && iw < g.width {
-                                d.update(from: image + (ih * g.width + iw) * cg, count: cg)
-                            } else {
-                                d.update(repeating: 0, count: cg)
-                            }
-                        }
+            let c = out + gi * og * g.patch
+            for pc in stride(from: 0, to: columns, by: kcMax) {
+                let kc = min(kcMax, columns - pc)
+                // A = dYᵀ stored [K, M]: its packing copies 14 consecutive channels per pixel.
+                GEMMPack.packA(transA: true, a: dyt, lda: og, i0: 0, p0: pc, mc: og, kc: kc, into: aPacked)
+                let beta: Float = first && pc == 0 ? 0 : 1
+                for (panel, panelRuns) in runs.enumerated() {
+                    let jr = panel * nr
+                    packRowPanel(g, xt: xt, pixels: pc ..< pc + kc, runs: panelRuns, into: bPanel)
+                    for ir in stride(from: 0, to: og, by: mr) {
+                        GEMMMicroKernel.run(kc: kc, a: aPacked + ir * kc, b: bPanel, c: c + ir * g.patch + jr,
+                                            ldc: g.patch, cColumnStride: 1, rows: min(mr, og - ir),
+                                            cols: min(nr, g.patch - jr), alpha: 1, beta: beta)
                     }
-                    dst += patch
                 }
             }
         }
+    }
+
+    /// B̃[k, 0..<32] = im2row[pixel k, panel columns] for the pixels `pixels` of the chunk, from
+    /// the channels-last image `xt`: per pixel, each run is a copy of consecutive channels (or
+    /// zeros when the window position falls in the padding); columns past the runs are zero.
+    @inline(__always)
+    static func packRowPanel(_ g: ConvGeometry, xt: UnsafePointer<Float>, pixels: Range<Int>, runs: [PanelRun],
+                             into panel: UnsafeMutablePointer<Float>) {
+        let nr = GEMMMicroKernel.nr, cg = g.channels, plane = g.outPlane
+        let used = runs.last.map { $0.offset + $0.count } ?? 0
+        runs.withUnsafeBufferPointer { runs in
+            var dst = panel
+            for k in pixels {
+                let s = k / plane, q = k % plane, oh = q / g.outW, ow = q % g.outW
+                let image = xt + s * g.inPlane * cg
+                for run in runs {
+                    let ih = oh * g.stride - g.padding + run.i, iw = ow * g.stride - g.padding + run.j
+                    if ih >= 0 && ih < g.height && iw >= 0 && iw < g.width {
+                        copyFloats(image + (ih * g.width + iw) * cg + run.channel, to: dst + run.offset, count: run.count)
+                    } else {
+                        zeroFloats(dst + run.offset, count: run.count)
+                    }
+                }
+                if used < nr { zeroFloats(dst + used, count: nr - used) }
+                dst += nr
+            }
+        }
+    }
+
+    /// Copies `count` ≤ 32 floats with vector moves (a library memcpy call costs more than the
+    /// copy at these sizes).
+    @inline(__always)
+    static func copyFloats(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        var t = 0
+        let from = UnsafeRawPointer(src), to = UnsafeMutableRawPointer(dst)
+        while t + 16 <= count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: t * 4, as: SIMD16<Float>.self), toByteOffset: t * 4,
+                          as: SIMD16<Float>.self)
+            t += 16
+        }
+        if t + 8 <= count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: t * 4, as: SIMD8<Float>.self), toByteOffset: t * 4,
+                          as: SIMD8<Float>.self)
+            t += 8
+        }
+        if t + 4 <= count {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: t * 4, as: SIMD4<Float>.self), toByteOffset: t * 4,
+                          as: SIMD4<Float>.self)
+            t += 4
+        }
+        while t < count { dst[t] = src[t]; t += 1 }
+    }
+
+    /// Writes `count` ≤ 32 zeros with vector stores.
+    @inline(__always)
+    static func zeroFloats(_ dst: UnsafeMutablePointer<Float>, count: Int) {
+        var t = 0
+        let to = UnsafeMutableRawPointer(dst)
+        while t + 16 <= count { to.storeBytes(of: SIMD16<Float>(), toByteOffset: t * 4, as: SIMD16<Float>.self); t += 16 }
+        if t + 8 <= count { to.storeBytes(of: SIMD8<Float>(), toByteOffset: t * 4, as: SIMD8<Float>.self); t += 8 }
+        if t + 4 <= count { to.storeBytes(of: SIMD4<Float>(), toByteOffset: t * 4, as: SIMD4<Float>.self); t += 4 }
+        while t < count { dst[t] = 0; t += 1 }
     }
 
     /// dst[q, r] = src[r, q] for src [rows, cols], in 8 × 8 blocks so that reads and writes
