@@ -184,12 +184,13 @@ enum ConvPacked {
     static func weightGradientScratch(_ s: Conv2DShape, samples: Int) -> Int {
         let g = s.geometry, columns = samples * g.outPlane, mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
         let kc = GEMMBlocking.kc, rowsPadded = (s.outPerGroup + mr - 1) / mr * mr
-        return samples * g.inPlane * g.channels + columns * s.outPerGroup + kc * rowsPadded + kc * nr + 16
+        let sources = kc * g.kernelH * g.kernelW                            // Int32 offsets, one float each
+        return samples * g.inPlane * g.channels + columns * s.outPerGroup + kc * rowsPadded + kc * nr + 16 + sources
     }
 
     /// One run of a 32-column panel of im2row: `count` consecutive channels from `channel` on,
     /// of window position (i, j), landing at column `offset` of the panel.
-    struct PanelRun { var offset: Int, i: Int, j: Int, channel: Int, count: Int }
+    struct PanelRun { var offset: Int, tap: Int, channel: Int, count: Int }
 
     /// The runs of every 32-column panel of im2row's columns (i, j, c) for geometry `g`.
     static func panelRuns(_ g: ConvGeometry) -> [[PanelRun]] {
@@ -198,7 +199,7 @@ enum ConvPacked {
             var runs: [PanelRun] = [], col = j0
             while col < min(g.patch, j0 + nr) {
                 let t = col / cg, c = col % cg, count = min(cg - c, j0 + nr - col)
-                runs.append(PanelRun(offset: col - j0, i: t / g.kernelW, j: t % g.kernelW, channel: c, count: count))
+                runs.append(PanelRun(offset: col - j0, tap: t, channel: c, count: count))
                 col += count
             }
             return runs
@@ -223,6 +224,8 @@ enum ConvPacked {
         let dyt = xt + n * g.inPlane * cg                  // [S·Ho·Wo, O/G]
         let aPacked = dyt + columns * og                   // kc × O/G, as micro-panels
         let bPanel = aPacked + GEMMBlocking.kc * rowsPadded // kc × 32
+        let sources = UnsafeMutableRawPointer(bPanel + GEMMBlocking.kc * nr + 16)
+            .bindMemory(to: Int32.self, capacity: GEMMBlocking.kc * g.kernelH * g.kernelW)
         let kcMax = GEMMBlocking.blockSize(total: columns, maxBlock: GEMMBlocking.kc, unit: 1)
         for gi in 0..<s.groups {
             for si in 0..<n {
@@ -237,9 +240,10 @@ enum ConvPacked {
                 // A = dYᵀ stored [K, M]: its packing copies 14 consecutive channels per pixel.
                 GEMMPack.packA(transA: true, a: dyt, lda: og, i0: 0, p0: pc, mc: og, kc: kc, into: aPacked)
                 let beta: Float = first && pc == 0 ? 0 : 1
+                pixelSources(g, pixels: pc ..< pc + kc, into: sources)
                 for (panel, panelRuns) in runs.enumerated() {
                     let jr = panel * nr
-                    packRowPanel(g, xt: xt, pixels: pc ..< pc + kc, runs: panelRuns, into: bPanel)
+                    packRowPanel(g, xt: xt, pixels: kc, sources: sources, runs: panelRuns, into: bPanel)
                     for ir in stride(from: 0, to: og, by: mr) {
                         GEMMMicroKernel.run(kc: kc, a: aPacked + ir * kc, b: bPanel, c: c + ir * g.patch + jr,
                                             ldc: g.patch, cColumnStride: 1, rows: min(mr, og - ir),
@@ -250,29 +254,50 @@ enum ConvPacked {
         }
     }
 
-    /// B̃[k, 0..<32] = im2row[pixel k, panel columns] for the pixels `pixels` of the chunk, from
-    /// the channels-last image `xt`: per pixel, each run is a copy of consecutive channels (or
-    /// zeros when the window position falls in the padding); columns past the runs are zero.
+    /// sources[(k − pixels.lowerBound)·k² + t] = where pixel k's window position t = (i, j) reads
+    /// in the channels-last image (the offset of channel 0), or −1 in the padding. Made once per
+    /// K block and shared by its panels, so the panels need no division per pixel.
+    static func pixelSources(_ g: ConvGeometry, pixels: Range<Int>, into sources: UnsafeMutablePointer<Int32>) {
+        let plane = g.outPlane, kk = g.kernelH * g.kernelW
+        var s = pixels.lowerBound / plane, q = pixels.lowerBound % plane
+        var oh = q / g.outW, ow = q % g.outW
+        var out = sources
+        for _ in pixels {
+            for t in 0..<kk {
+                let ih = oh * g.stride - g.padding + t / g.kernelW, iw = ow * g.stride - g.padding + t % g.kernelW
+                out[t] = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
+                    ? Int32(((s * g.height + ih) * g.width + iw) * g.channels) : -1
+            }
+            out += kk
+            ow += 1
+            if ow == g.outW { ow = 0; oh += 1 }
+            if oh == g.outH { oh = 0; s += 1 }
+            q += 1
+        }
+    }
+
+    /// B̃[k, 0..<32] = im2row[pixel k, panel columns] for `pixels` pixels of the chunk, from the
+    /// channels-last image `xt`: per pixel, each run is a copy of consecutive channels (or zeros
+    /// in the padding); columns past the runs are zero. `sources` from `pixelSources`.
     @inline(__always)
-    static func packRowPanel(_ g: ConvGeometry, xt: UnsafePointer<Float>, pixels: Range<Int>, runs: [PanelRun],
-                             into panel: UnsafeMutablePointer<Float>) {
-        let nr = GEMMMicroKernel.nr, cg = g.channels, plane = g.outPlane
+    static func packRowPanel(_ g: ConvGeometry, xt: UnsafePointer<Float>, pixels: Int, sources: UnsafePointer<Int32>,
+                             runs: [PanelRun], into panel: UnsafeMutablePointer<Float>) {
+        let nr = GEMMMicroKernel.nr, kk = g.kernelH * g.kernelW
         let used = runs.last.map { $0.offset + $0.count } ?? 0
         runs.withUnsafeBufferPointer { runs in
-            var dst = panel
-            for k in pixels {
-                let s = k / plane, q = k % plane, oh = q / g.outW, ow = q % g.outW
-                let image = xt + s * g.inPlane * cg
+            var dst = panel, source = sources
+            for _ in 0..<pixels {
                 for run in runs {
-                    let ih = oh * g.stride - g.padding + run.i, iw = ow * g.stride - g.padding + run.j
-                    if ih >= 0 && ih < g.height && iw >= 0 && iw < g.width {
-                        copyFloats(image + (ih * g.width + iw) * cg + run.channel, to: dst + run.offset, count: run.count)
+                    let from = Int(source[run.tap])
+                    if from >= 0 {
+                        copyFloats(xt + from + run.channel, to: dst + run.offset, count: run.count)
                     } else {
                         zeroFloats(dst + run.offset, count: run.count)
                     }
                 }
                 if used < nr { zeroFloats(dst + used, count: nr - used) }
                 dst += nr
+                source += kk
             }
         }
     }
