@@ -239,6 +239,62 @@ struct ConvOpsFixture {
         expectClose(one[2], dw, tol: 1e-3, "chunked dW")
     }
 
+    /// dx and dW by their definitions, summed in Double.
+    func naiveConvGradients(_ x: Tensor, _ w: Tensor, _ dy: Tensor, padding: Int, groups: Int) -> (dx: [Float], dw: [Float]) {
+        let (b, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, cg, k) = (w.shape[0], w.shape[1], w.shape[2])
+        let og = o / groups
+        var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: w.count)
+        for n in 0..<b { for oc in 0..<o { for i in 0..<h { for j in 0..<wd {
+            let g = Double(dy.data[((n * o + oc) * h + i) * wd + j])
+            for ci in 0..<cg { for p in 0..<k { for q in 0..<k {
+                let ih = i - padding + p, iw = j - padding + q
+                guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
+                let xi = ((n * c + (oc / og) * cg + ci) * h + ih) * wd + iw, wi = ((oc * cg + ci) * k + p) * k + q
+                dx[xi] += g * Double(w.data[wi])
+                dw[wi] += g * Double(x.data[xi])
+            } } }
+        } } } }
+        return (dx.map(Float.init), dw.map(Float.init))
+    }
+
+    @Test func channelsLastWeightGradientMatchesTheDefinition() {
+        // More than 64 output channels per group and at least 4 cache-sized chunks: dW runs on
+        // channels-last copies with panels packed from the image (ConvPacked.swift), in lanes.
+        for (batch, inC, outC, groups) in [(64, 64, 72, 1), (96, 64, 144, 2)] {
+            func run() -> [[Float]] {
+                let x = randomTensor([batch, inC, 7, 7], seed: 60).requiringGrad()
+                let w = randomTensor([outC, inC / groups, 3, 3], seed: 61, scale: 0.1).requiringGrad()
+                let y = Tensor.conv2d(x, weight: w, bias: nil, padding: 1, groups: groups)
+                y.backward(randomTensor(y.shape, seed: 62))
+                return [y.data, x.grad!.data, w.grad!.data]
+            }
+            let saved = Parallel.threadCount
+            defer { Parallel.threadCount = saved }
+            Parallel.threadCount = 1
+            let one = run()
+            Parallel.threadCount = 3
+            #expect(one == run(), "groups \(groups): same bits for 1 and 3 threads")
+            let x = randomTensor([batch, inC, 7, 7], seed: 60), w = randomTensor([outC, inC / groups, 3, 3], seed: 61, scale: 0.1)
+            let expected = naiveConvGradients(x, w, randomTensor([batch, outC, 7, 7], seed: 62), padding: 1, groups: groups)
+            expectClose(one[0], naiveConv(x, w, stride: 1, padding: 1, groups: groups), tol: 1e-4, "groups \(groups): y")
+            expectClose(one[1], expected.dx, tol: 1e-4, "groups \(groups): dx")
+            expectClose(one[2], expected.dw, tol: 1e-3, "groups \(groups): dW")
+        }
+    }
+
+    @Test func shiftedIm2ColHandlesTinyImagesAndOtherGeometries() {
+        // Planes smaller than the shift margin, kernels 1, 3 and 5, and (through the general
+        // packing) a strided and an unpadded convolution.
+        for (shape, k, stride, padding) in [([4, 3, 1, 1], 3, 1, 1), ([3, 5, 2, 2], 5, 1, 2), ([5, 6, 3, 3], 1, 1, 0),
+                                            ([3, 4, 9, 9], 3, 2, 1), ([2, 3, 6, 6], 3, 1, 0)] {
+            let x = randomTensor(shape, seed: 70), w = randomTensor([7, shape[1], k, k], seed: 71, scale: 0.2)
+            let y = Tensor.conv2d(x, weight: w, bias: nil, stride: stride, padding: padding)
+            expectClose(y.data, naiveConv(x, w, stride: stride, padding: padding, groups: 1), tol: 1e-4,
+                        "\(shape) k\(k) s\(stride) p\(padding)")
+        }
+    }
+
     @Test func resultsDoNotDependOnThreadCount() {
         func run() -> [[Float]] {
             let x = randomTensor([24, 8, 14, 14], seed: 30).requiringGrad()
