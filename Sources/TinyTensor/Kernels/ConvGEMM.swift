@@ -1,15 +1,17 @@
-/// Convolutions as matrix products over chunks of samples (im2col + `gemm`).
+/// Convolutions as matrix products (im2col + `gemm`), and where each pass is computed.
 ///
-/// Forward, for each chunk of S samples and each group (channels c0 ..< c0 + C/G):
+/// Forward, for each group (channels c0 ..< c0 + C/G), over the whole batch:
 ///
-///     cols = im2col(x_chunk)                       // [C/G·kH·kW, S·Ho·Wo]
-///     Y    = W_g · cols                            // [O/G, S·Ho·Wo]   (one gemm)
+///     cols = im2col(x)                             // [C/G·kH·kW, B·Ho·Wo]
+///     Y    = W_g · cols                            // [O/G, B·Ho·Wo]
 ///     y[s, o, :] = Y[o, s·Ho·Wo ..< (s+1)·Ho·Wo] + b[o]
 ///
-/// Backward, with dY gathered the same way:
+/// computed by ConvPacked.swift in cache-sized chunks of columns, without writing cols out.
+///
+/// Backward:
 ///
 ///     dW_g += dY · colsᵀ                           // [O/G, C/G·kH·kW]  (sum over chunks, in order)
-///     dx   += col2im(W_gᵀ · dY)                    // [C/G·kH·kW, S·Ho·Wo] → [S, C/G, H, W]
+///     dx   += col2im(W_gᵀ · dY)                    // [C/G·kH·kW, B·Ho·Wo] → [B, C/G, H, W]
 ///           (= conv2d(dy, flipped Wᵀ) for stride 1, computed that way: see `backward`)
 ///     db[o] = Σ_{s, oh, ow} dy[s, o, oh, ow]
 ///
@@ -17,13 +19,13 @@
 /// a convolution's input gradient (col2im(Wᵀ · x)) and its input gradient is a convolution
 /// (W · im2col(dy)).
 ///
-/// Threads: when the batch makes at least two cache-sized chunks per thread (`CacheChunks`),
-/// each thread takes whole chunks and runs im2col and a single-threaded `gemm` on them (dW
-/// through per-lane partial sums added in a fixed order, see `weightGradientByChunks`);
-/// otherwise (small batches) each product runs on all threads inside `gemm` over larger
-/// chunks. Chunk boundaries depend only on the shapes, so results never depend on the thread
-/// count. Scratch memory is bounded by the chunk sizes (at most about 8 MB of columns), not
-/// by the batch.
+/// Threads: the forward pass gives each thread an equal run of column chunks. dW, when the
+/// batch makes at least 4 cache-sized chunks of samples (`CacheChunks`), gives each thread
+/// whole chunks through per-lane partial sums added in a fixed order (`weightGradientByChunks`;
+/// many output channels: ConvWeightGradient.swift, few: DotProductGEMM.swift); smaller batches
+/// run each product on all threads inside `gemm`. Every sum's order depends only on the
+/// shapes, so results never depend on the thread count. Scratch memory is bounded by the
+/// chunk sizes, not by the batch.
 struct Conv2DShape {
     var batch: Int
     var inChannels: Int
@@ -56,11 +58,10 @@ struct Conv2DShape {
     return array!.withUnsafeMutableBufferPointer { body($0.baseAddress) }
 }
 
-/// Chunks of samples small enough that a chunk's columns and output (at most 2 MB) stay
-/// close to one core's 1 MB L2 cache, for running one chunk per thread with single-threaded
-/// products: no waiting between threads, and the gemm reads columns that im2col has just
-/// written. (Measured: 1 MB chunks repack the weights too often at 7 × 7, 4 MB spill.)
-/// The partition depends only on the shapes, never on the thread count.
+/// Chunks of samples for the weight gradient, small enough that a chunk's columns and output
+/// (at most 2 MB) stay close to one core's 1 MB L2 cache, so that each thread runs whole
+/// chunks with single-threaded products and no waiting. The partition depends only on the
+/// shapes, never on the thread count: the chunks fix the order of dW's sums.
 struct CacheChunks {
     let batch: Int, count: Int
     /// Samples in the largest chunk.
@@ -74,15 +75,6 @@ struct CacheChunks {
         // the same work, and so do 1, 2, 4 or 8 threads.
         let fitting = (batch + fit - 1) / fit
         count = fitting <= 4 ? fitting : min(batch, (fitting + 7) / 8 * 8)
-    }
-
-    /// The same chunks, but at least `count` and a multiple of `threads` of them, so that every
-    /// thread gets the same number of samples. Only for sums whose order does not depend on the
-    /// chunks (the forward pass: every output column is one sum over the patch).
-    init(_ s: Conv2DShape, balancedOver threads: Int) {
-        let plain = CacheChunks(s)
-        batch = plain.batch
-        count = min(batch, (plain.count + threads - 1) / threads * threads)
     }
 
     /// Chunk c: sizes differ by at most one sample (128 in 15 chunks: 8 of 9 and 7 of 8).

@@ -8,8 +8,8 @@
 ///
 /// How it is fast (the "GotoBLAS / BLIS" scheme, in three files):
 ///
-/// 1. **Register tile** (GEMMMicroKernel.swift). A 12 × 32 tile of C lives in 24 SIMD
-///    registers while the kernel streams through K; each loaded value feeds 12 or 32
+/// 1. **Register tile** (GEMMMicroKernel.swift). A 14 × 32 tile of C lives in 28 SIMD
+///    registers while the kernel streams through K; each loaded value feeds 14 or 32
 ///    fused multiply-adds instead of one.
 /// 2. **Packing** (GEMMPack.swift). Blocks of A and B are copied into the order the
 ///    kernel reads them, so its loads are sequential and transposes cost nothing extra.
@@ -18,10 +18,10 @@
 ///
 ///        for jc in 0..<N by NC                 B block  kc × nc   (up to 2 MB, L3)
 ///          for pc in 0..<K by KC               pack B block
-///            for ic in 0..<M by MC             A block  mc × kc   (up to 240 KB, L2), pack it
+///            for ic in 0..<M by MC             A block  mc × kc   (up to 238 KB, L2), pack it
 ///              for jr in 0..<nc by 32          B micro-panel  kc × 32 (32 KB, L1)
-///                for ir in 0..<mc by 12        A micro-panel  kc × 12, streamed from L2
-///                  micro-kernel: C[ic+ir ..< +12, jc+jr ..< +32] (+)= Ã · B̃
+///                for ir in 0..<mc by 14        A micro-panel  kc × 14, streamed from L2
+///                  micro-kernel: C[ic+ir ..< +14, jc+jr ..< +32] (+)= Ã · B̃
 ///
 ///    The first K block writes α·ÃB̃ + β·C; the later ones add onto it (β = 1).
 ///
@@ -51,7 +51,7 @@ func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         GEMMBlocking.scale(c: c, ldc: ldc, m: m, n: n, beta: beta)
         return
     }
-    // Cᵀ is written one float at a time (12 rows of a column are scattered over 12 registers),
+    // Cᵀ is written one float at a time (14 rows of a column are scattered over 14 registers),
     // so it only pays when C is too narrow to fill half of the 32-wide tile.
     let swap = k >= 16 && n < GEMMMicroKernel.nr / 2
         && GEMMBlocking.tiles(m: n, n: m) < GEMMBlocking.tiles(m: m, n: n)
@@ -72,7 +72,7 @@ func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
 enum GEMMBlocking {
     /// Depth of a K block: a B micro-panel (KC × 32 floats = 32 KB) stays in the 48 KB L1.
     static let kc = 256
-    /// Rows of an A block: MC × KC floats (240 KB) stay in the 1 MB L2. A multiple of 12.
+    /// Rows of an A block: MC × KC floats (238 KB) stay in the 1 MB L2. A multiple of 14.
     static let mc = 238
     /// Columns of a B block: KC × NC floats (2 MB) stay in the shared L3. A multiple of 32.
     static let nc = 2048
@@ -160,7 +160,7 @@ struct GEMMProblem {
                 for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: mcMax) {
                     let mc = min(mcMax, rows.upperBound - ic)
                     GEMMPack.packA(transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, into: aPacked)
-                    // Macro-kernel: every 12 × 32 tile of this mc × nc block of C.
+                    // Macro-kernel: every 14 × 32 tile of this mc × nc block of C.
                     for jr in stride(from: 0, to: nc, by: nr) {
                         let bPanel = bPacked + jr * kc           // kc × 32, reused by every ir
                         for ir in stride(from: 0, to: mc, by: mr) {
