@@ -20,25 +20,28 @@
 /// only the very last panel of the batch is padded, and the threads get equal runs of chunks.
 struct PackedWeights {
     let rows: Int, depth: Int, kcMax: Int, rowsPadded: Int
+    /// The tile height the panels are packed for (`GEMMMicroKernel.rows(for:)`).
+    let mr: Int
     let base: UnsafeMutablePointer<Float>
 
     /// Packs w [rows, depth] (row-major, row stride `depth`) as every K block's A micro-panels.
     init(_ w: UnsafePointer<Float>, rows: Int, depth: Int) {
-        let mr = GEMMMicroKernel.mr
+        let mr = GEMMMicroKernel.rows(for: rows)
+        self.mr = mr
         self.rows = rows
         self.depth = depth
         kcMax = GEMMBlocking.blockSize(total: depth, maxBlock: GEMMBlocking.kc, unit: 1)
         rowsPadded = (rows + mr - 1) / mr * mr
         base = allocateFloats(rowsPadded * depth)
         for pc in stride(from: 0, to: depth, by: kcMax) {
-            GEMMPack.packA(transA: false, a: w, lda: depth, i0: 0, p0: pc, mc: rows,
+            GEMMPack.packA(mr: mr, transA: false, a: w, lda: depth, i0: 0, p0: pc, mc: rows,
                            kc: min(kcMax, depth - pc), into: base + pc * rowsPadded)
         }
     }
 
     func deallocate() { base.deallocate() }
 
-    /// The kc × 14 micro-panel of rows `ir ..< ir + 14` in the K block that starts at `pc`.
+    /// The kc × mr micro-panel of rows `ir ..< ir + mr` in the K block that starts at `pc`.
     @inline(__always) func panel(pc: Int, kc: Int, row ir: Int) -> UnsafePointer<Float> {
         UnsafePointer(base + pc * rowsPadded + ir * kc)
     }
@@ -91,7 +94,7 @@ enum ConvPacked {
                              row: UnsafeMutablePointer<Float>, rowFloats: Int, packed: UnsafeMutablePointer<Float>,
                              yc: UnsafeMutablePointer<Float>) {
         let g = s.geometry, plane = g.outPlane, og = s.outPerGroup
-        let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
+        let nr = GEMMMicroKernel.nr
         let width = columns.count, padded = (width + nr - 1) / nr * nr
         shifted?.stageMasks(columns: columns, padded: padded, scratch: row)
         for gi in 0..<s.groups {
@@ -110,10 +113,10 @@ enum ConvPacked {
                 let beta: Float = pc == 0 ? 0 : 1
                 for jr in stride(from: 0, to: width, by: nr) {
                     let bPanel = UnsafePointer(packed + jr * kc)          // kc × 32, from L1
-                    for ir in stride(from: 0, to: og, by: mr) {
-                        GEMMMicroKernel.run(kc: kc, a: w.panel(pc: pc, kc: kc, row: ir), b: bPanel,
+                    for ir in stride(from: 0, to: og, by: w.mr) {
+                        GEMMMicroKernel.run(mr: w.mr, kc: kc, a: w.panel(pc: pc, kc: kc, row: ir), b: bPanel,
                                             c: yc + ir * width + jr, ldc: width, cColumnStride: 1,
-                                            rows: min(mr, og - ir), cols: min(nr, width - jr),
+                                            rows: min(w.mr, og - ir), cols: min(nr, width - jr),
                                             alpha: 1, beta: beta)
                     }
                 }

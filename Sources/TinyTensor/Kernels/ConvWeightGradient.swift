@@ -1,7 +1,7 @@
 /// The weight gradient of a convolution with many output channels, packed from channels-last
 /// copies of the image (the forward pass is in ConvPacked.swift).
 ///
-/// dW = dY · im2col(x)ᵀ sums over pixels: for each pixel the micro-kernel wants 14 consecutive
+/// dW = dY · im2col(x)ᵀ sums over pixels: for each pixel the micro-kernel wants 14 (or 12) consecutive
 /// output channels of dY and 32 consecutive patch entries, both strided in NCHW. In
 /// channels-last order they are contiguous, so each chunk of samples is first transposed
 /// (dYᵀ [S·Ho·Wo, O], x → [S, H, W, C]) and the patch is ordered (i, j, c):
@@ -14,8 +14,8 @@
 /// the bits are those of `gemm(transA: true, dYᵀ, im2row)`.
 extension ConvPacked {
     static func weightGradientScratch(_ s: Conv2DShape, samples: Int) -> Int {
-        let g = s.geometry, columns = samples * g.outPlane, mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
-        let kc = GEMMBlocking.kc, rowsPadded = (s.outPerGroup + mr - 1) / mr * mr
+        let g = s.geometry, columns = samples * g.outPlane, mr = GEMMMicroKernel.rows(for: s.outPerGroup)
+        let nr = GEMMMicroKernel.nr, kc = GEMMBlocking.kc, rowsPadded = (s.outPerGroup + mr - 1) / mr * mr
         let sources = kc * g.kernelH * g.kernelW                            // Int32 offsets, one float each
         return samples * g.inPlane * g.channels + columns * s.outPerGroup + kc * rowsPadded + kc * nr + 16 + sources
     }
@@ -49,7 +49,7 @@ extension ConvPacked {
                                     dy: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, first: Bool,
                                     runs: [[PanelRun]], scratch: UnsafeMutablePointer<Float>) {
         let g = s.geometry, plane = g.outPlane, og = s.outPerGroup, cg = g.channels
-        let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
+        let mr = GEMMMicroKernel.rows(for: s.outPerGroup), nr = GEMMMicroKernel.nr
         let b0 = samples.lowerBound, n = samples.count, columns = n * plane
         let rowsPadded = (og + mr - 1) / mr * mr
         let xt = scratch                                   // [S, H, W, C/G]
@@ -70,14 +70,14 @@ extension ConvPacked {
             for pc in stride(from: 0, to: columns, by: kcMax) {
                 let kc = min(kcMax, columns - pc)
                 // A = dYᵀ stored [K, M]: its packing copies 14 consecutive channels per pixel.
-                GEMMPack.packA(transA: true, a: dyt, lda: og, i0: 0, p0: pc, mc: og, kc: kc, into: aPacked)
+                GEMMPack.packA(mr: mr, transA: true, a: dyt, lda: og, i0: 0, p0: pc, mc: og, kc: kc, into: aPacked)
                 let beta: Float = first && pc == 0 ? 0 : 1
                 pixelSources(g, pixels: pc ..< pc + kc, into: sources)
                 for (panel, panelRuns) in runs.enumerated() {
                     let jr = panel * nr
                     packRowPanel(g, xt: xt, pixels: kc, sources: sources, runs: panelRuns, into: bPanel)
                     for ir in stride(from: 0, to: og, by: mr) {
-                        GEMMMicroKernel.run(kc: kc, a: aPacked + ir * kc, b: bPanel, c: c + ir * g.patch + jr,
+                        GEMMMicroKernel.run(mr: mr, kc: kc, a: aPacked + ir * kc, b: bPanel, c: c + ir * g.patch + jr,
                                             ldc: g.patch, cColumnStride: 1, rows: min(mr, og - ir),
                                             cols: min(nr, g.patch - jr), alpha: 1, beta: beta)
                     }

@@ -8,8 +8,8 @@
 ///
 /// How it is fast (the "GotoBLAS / BLIS" scheme, in three files):
 ///
-/// 1. **Register tile** (GEMMMicroKernel.swift). A 14 × 32 tile of C lives in 28 SIMD
-///    registers while the kernel streams through K; each loaded value feeds 14 or 32
+/// 1. **Register tile** (GEMMMicroKernel.swift). A 14 × 32 (or 12 × 32) tile of C lives in
+///    28 (24) SIMD registers while the kernel streams through K; each loaded value feeds 14 or 32
 ///    fused multiply-adds instead of one.
 /// 2. **Packing** (GEMMPack.swift). Blocks of A and B are copied into the order the
 ///    kernel reads them, so its loads are sequential and transposes cost nothing extra.
@@ -18,10 +18,10 @@
 ///
 ///        for jc in 0..<N by NC                 B block  kc × nc   (up to 2 MB, L3)
 ///          for pc in 0..<K by KC               pack B block
-///            for ic in 0..<M by MC             A block  mc × kc   (up to 238 KB, L2), pack it
+///            for ic in 0..<M by MC             A block  mc × kc   (up to 240 KB, L2), pack it
 ///              for jr in 0..<nc by 32          B micro-panel  kc × 32 (32 KB, L1)
-///                for ir in 0..<mc by 14        A micro-panel  kc × 14, streamed from L2
-///                  micro-kernel: C[ic+ir ..< +14, jc+jr ..< +32] (+)= Ã · B̃
+///                for ir in 0..<mc by mr        A micro-panel  kc × mr, streamed from L2
+///                  micro-kernel: C[ic+ir ..< +mr, jc+jr ..< +32] (+)= Ã · B̃
 ///
 ///    The first K block writes α·ÃB̃ + β·C; the later ones add onto it (β = 1).
 ///
@@ -51,7 +51,7 @@ func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         GEMMBlocking.scale(c: c, ldc: ldc, m: m, n: n, beta: beta)
         return
     }
-    // Cᵀ is written one float at a time (14 rows of a column are scattered over 14 registers),
+    // Cᵀ is written one float at a time (the rows of a column are scattered over the tile's registers),
     // so it only pays when C is too narrow to fill half of the 32-wide tile.
     let swap = k >= 16 && n < GEMMMicroKernel.nr / 2
         && GEMMBlocking.tiles(m: n, n: m) < GEMMBlocking.tiles(m: m, n: n)
@@ -72,8 +72,10 @@ func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
 enum GEMMBlocking {
     /// Depth of a K block: a B micro-panel (KC × 32 floats = 32 KB) stays in the 48 KB L1.
     static let kc = 256
-    /// Rows of an A block: MC × KC floats (238 KB) stay in the 1 MB L2. A multiple of 14.
-    static let mc = 238
+    /// Rows of an A block: MC × KC floats (up to 240 KB) stay in the 1 MB L2.
+    static let mc = 240
+    /// `mc` rounded down to a multiple of the tile height.
+    static func mc(mr: Int) -> Int { mc / mr * mr }
     /// Columns of a B block: KC × NC floats (2 MB) stay in the shared L3. A multiple of 32.
     static let nc = 2048
     /// Products with at least this many multiply-adds (M·N·K) run on all threads.
@@ -90,7 +92,8 @@ enum GEMMBlocking {
 
     /// Micro-tiles needed to cover an m × n C.
     static func tiles(m: Int, n: Int) -> Int {
-        (m + GEMMMicroKernel.mr - 1) / GEMMMicroKernel.mr * ((n + GEMMMicroKernel.nr - 1) / GEMMMicroKernel.nr)
+        let mr = GEMMMicroKernel.rows(for: m)
+        return (m + mr - 1) / mr * ((n + GEMMMicroKernel.nr - 1) / GEMMMicroKernel.nr)
     }
 
     /// C = β·C for the α == 0 or K == 0 cases (zeros when β == 0, without reading C).
@@ -115,8 +118,11 @@ struct GEMMProblem {
     let c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int
 
     /// Computes all of C, on every thread when the product is large (and `parallel`).
+    /// The tile height: 14 or 12 rows, whichever pads M less.
+    var mr: Int { GEMMMicroKernel.rows(for: m) }
+
     func run(parallel: Bool = true) {
-        let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
+        let mr = mr, nr = GEMMMicroKernel.nr
         let rowTiles = (m + mr - 1) / mr, colTiles = (n + nr - 1) / nr
         let threads = parallel && m * n * k >= GEMMBlocking.parallelThreshold ? Parallel.threadCount : 1
         if threads == 1 || max(rowTiles, colTiles) < 2 {
@@ -136,10 +142,10 @@ struct GEMMProblem {
 
     /// C[rows, cols] = α·op(A)[rows, :]·op(B)[:, cols] + β·C[rows, cols] on the calling thread.
     func compute(rows: Range<Int>, cols: Range<Int>) {
-        let mr = GEMMMicroKernel.mr, nr = GEMMMicroKernel.nr
+        let mr = mr, nr = GEMMMicroKernel.nr
         // K blocks depend only on K: the summation order of each element is fixed.
         let kcMax = GEMMBlocking.blockSize(total: k, maxBlock: GEMMBlocking.kc, unit: 1)
-        let mcMax = GEMMBlocking.blockSize(total: rows.count, maxBlock: GEMMBlocking.mc, unit: mr)
+        let mcMax = GEMMBlocking.blockSize(total: rows.count, maxBlock: GEMMBlocking.mc(mr: mr), unit: mr)
         let ncMax = GEMMBlocking.blockSize(total: cols.count, maxBlock: GEMMBlocking.nc, unit: nr)
         // Packed buffers, padded to whole micro-panels and 64-byte aligned for SIMD loads.
         let aCount = (mcMax + mr - 1) / mr * mr * kcMax
@@ -159,12 +165,12 @@ struct GEMMProblem {
                 let betaHere: Float = pc == 0 ? beta : 1
                 for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: mcMax) {
                     let mc = min(mcMax, rows.upperBound - ic)
-                    GEMMPack.packA(transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, into: aPacked)
-                    // Macro-kernel: every 14 × 32 tile of this mc × nc block of C.
+                    GEMMPack.packA(mr: mr, transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, into: aPacked)
+                    // Macro-kernel: every mr × 32 tile of this mc × nc block of C.
                     for jr in stride(from: 0, to: nc, by: nr) {
                         let bPanel = bPacked + jr * kc           // kc × 32, reused by every ir
                         for ir in stride(from: 0, to: mc, by: mr) {
-                            GEMMMicroKernel.run(kc: kc, a: aPacked + ir * kc, b: bPanel,
+                            GEMMMicroKernel.run(mr: mr, kc: kc, a: aPacked + ir * kc, b: bPanel,
                                                 c: c + (ic + ir) * ldc + (jc + jr) * cColumnStride,
                                                 ldc: ldc, cColumnStride: cColumnStride,
                                                 rows: min(mr, mc - ir), cols: min(nr, nc - jr),

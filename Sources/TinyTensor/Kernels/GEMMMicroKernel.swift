@@ -1,4 +1,5 @@
-/// The innermost piece of the fast matrix product: a 14 × 32 tile of C held in registers.
+/// The innermost piece of the fast matrix product: a 14 × 32 (or 12 × 32) tile of C held in
+/// registers.
 ///
 /// The micro-kernel computes one tile
 ///
@@ -12,8 +13,10 @@
 /// (checked in the disassembly: no spills), so the whole inner loop runs without touching
 /// memory except for reading Ã and B̃.
 ///
-/// Why 14 rows: the U-Net's channel counts are multiples of 28 (28, 56, 112, 168), so its
-/// convolutions fill every tile, where 12 rows wasted 7–22 % (112 = 9·12 + 4, 28 = 2·12 + 4).
+/// Two tile heights, 14 and 12 rows, chosen per product by `rows(for:)`: whichever pads M
+/// less. The U-Net's channel counts are multiples of 28 (28, 56, 112, 168), which 14 rows
+/// fill exactly where 12 would waste 7–22 % (112 = 9·12 + 4); the MLP's batch of 32 rows
+/// fits 12 better (36 rows against 42).
 /// On machines with 128-bit NEON the same code compiles to four registers per `SIMD16`
 /// (slower, but correct and portable: no x86 intrinsics are used).
 ///
@@ -24,10 +27,15 @@
 /// Every lane sums its products in the order p = 0, 1, ..., kc − 1, so the result does not
 /// depend on where the tile sits in C or on which thread computes it.
 enum GEMMMicroKernel {
-    /// Rows of the register tile (values of Ã broadcast per step).
-    static let mr = 14
+    /// The largest tile height (for sizing buffers).
+    static let maxRows = 14
     /// Columns of the register tile (two `SIMD16<Float>` per row).
     static let nr = 32
+
+    /// The tile height for a product with `m` rows: 14 unless 12 pads M less.
+    static func rows(for m: Int) -> Int {
+        (m + 13) / 14 * 14 <= (m + 11) / 12 * 12 ? 14 : 12
+    }
 
     /// One row of the register tile: 32 floats as two 16-lane vectors.
     struct Row {
@@ -52,20 +60,53 @@ enum GEMMMicroKernel {
         }
     }
 
-    /// Runs one 14 × 32 tile over `kc` packed steps and writes `rows` × `cols` of it into C.
+    /// Runs one `mr` × 32 tile (mr = 12 or 14) over `kc` packed steps and writes `rows` × `cols`
+    /// of it into C.
     ///
     /// - Parameters:
-    ///   - a: packed micro-panel of A, `kc` groups of 14 floats (`a[p * 14 + i]`).
+    ///   - a: packed micro-panel of A, `kc` groups of `mr` floats (`a[p * mr + i]`).
     ///   - b: packed micro-panel of B, `kc` groups of 32 floats (`b[p * 32 + j]`), 64-byte aligned.
     ///   - c: top-left element of the tile in C; C[i, j] is at `c[i * ldc + j * cColumnStride]`
     ///     (`cColumnStride` is 1 except when `gemm` computes Cᵀ, see GEMM.swift).
-    ///   - rows, cols: how much of the tile lies inside C (≤ 14, ≤ 32); the padded rest of
+    ///   - rows, cols: how much of the tile lies inside C (≤ mr, ≤ 32); the padded rest of
     ///     the packed panels holds zeros and is computed but never stored.
     ///   - beta: 0 means "overwrite C without reading it".
-    @inline(never)
-    static func run(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    @inline(__always)
+    static func run(mr: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int,
                     rows: Int, cols: Int, alpha: Float, beta: Float) {
+        if mr == 14 {
+            run14(kc: kc, a: a, b: b, c: c, ldc: ldc, cColumnStride: cColumnStride, rows: rows, cols: cols,
+                  alpha: alpha, beta: beta)
+        } else {
+            run12(kc: kc, a: a, b: b, c: c, ldc: ldc, cColumnStride: cColumnStride, rows: rows, cols: cols,
+                  alpha: alpha, beta: beta)
+        }
+    }
+
+    @inline(never)
+    static func run14(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                      ldc: Int, cColumnStride: Int, rows: Int, cols: Int, alpha: Float, beta: Float) {
+        tile(Rows14.self, kc: kc, a: a, b: b, c: c, ldc: ldc, cColumnStride: cColumnStride, rows: rows, cols: cols,
+             alpha: alpha, beta: beta)
+    }
+
+    @inline(never)
+    static func run12(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                      ldc: Int, cColumnStride: Int, rows: Int, cols: Int, alpha: Float, beta: Float) {
+        tile(Rows12.self, kc: kc, a: a, b: b, c: c, ldc: ldc, cColumnStride: cColumnStride, rows: rows, cols: cols,
+             alpha: alpha, beta: beta)
+    }
+
+    /// A tile height known at compile time, so that the specialised `tile` has no branch.
+    protocol Height { static var rows: Int { get } }
+    enum Rows12: Height { static var rows: Int { 12 } }
+    enum Rows14: Height { static var rows: Int { 14 } }
+
+    @inline(__always)
+    static func tile<H: Height>(_: H.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int,
+                                rows: Int, cols: Int, alpha: Float, beta: Float) {
         var c0 = Row(), c1 = Row(), c2 = Row(), c3 = Row(), c4 = Row(), c5 = Row()
         var c6 = Row(), c7 = Row(), c8 = Row(), c9 = Row(), c10 = Row(), c11 = Row()
         var c12 = Row(), c13 = Row()
@@ -78,8 +119,8 @@ enum GEMMMicroKernel {
             c6.addProduct(ap[6], bRow); c7.addProduct(ap[7], bRow)
             c8.addProduct(ap[8], bRow); c9.addProduct(ap[9], bRow)
             c10.addProduct(ap[10], bRow); c11.addProduct(ap[11], bRow)
-            c12.addProduct(ap[12], bRow); c13.addProduct(ap[13], bRow)
-            ap += 14
+            if H.rows == 14 { c12.addProduct(ap[12], bRow); c13.addProduct(ap[13], bRow) }
+            ap += H.rows
             bp += 32
         }
         // Write-back: only the rows and columns that exist in C.
@@ -95,7 +136,7 @@ enum GEMMMicroKernel {
         }
         put(c0, 0); put(c1, 1); put(c2, 2); put(c3, 3); put(c4, 4); put(c5, 5)
         put(c6, 6); put(c7, 7); put(c8, 8); put(c9, 9); put(c10, 10); put(c11, 11)
-        put(c12, 12); put(c13, 13)
+        if H.rows == 14 { put(c12, 12); put(c13, 13) }
     }
 
     /// C[i, 0..<32] = α · acc + β · C[i, 0..<32] (C not read when β == 0).

@@ -1,11 +1,11 @@
 /// Packing: copying a block of A or B into the exact order the micro-kernel reads it.
 ///
 /// The micro-kernel (GEMMMicroKernel.swift) walks p = 0..<kc and at each step wants
-/// 14 consecutive values of A's column p and 32 consecutive values of B's row p. In the
+/// mr (14 or 12) consecutive values of A's column p and 32 consecutive values of B's row p. In the
 /// caller's matrices those values are scattered (a row stride apart, or transposed), so
 /// before the heavy loops each block is copied once into a small contiguous buffer:
 ///
-///     packed A block (mc × kc):  ⌈mc/14⌉ micro-panels, each kc × 14:  Ã[p * 14 + i]
+///     packed A block (mc × kc):  ⌈mc/mr⌉ micro-panels, each kc × mr:  Ã[p * mr + i]
 ///     packed B block (kc × nc):  ⌈nc/32⌉ micro-panels, each kc × 32:  B̃[p * 32 + j]
 ///
 /// After packing every load in the inner loop is sequential, the buffers fit the caches
@@ -17,15 +17,14 @@
 /// op(B)[p, j] = transB ? b[j * ldb + p] : b[p * ldb + j]     (op(B) is [K, N])
 enum GEMMPack {
     /// Packs rows `i0 ..< i0 + mc` and columns `p0 ..< p0 + kc` of op(A) into `dst`,
-    /// as ⌈mc/14⌉ micro-panels of kc × 14 floats.
-    static func packA(transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, p0: Int,
+    /// as ⌈mc/mr⌉ micro-panels of kc × mr floats (mr = 12 or 14, the tile height).
+    static func packA(mr: Int, transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, p0: Int,
                       mc: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
-        let mr = GEMMMicroKernel.mr
         var out = dst
         for ir in stride(from: 0, to: mc, by: mr) {
             let rows = min(mr, mc - ir)
             if transA {
-                // op(A)'s column p is A's row p: 14 consecutive floats per step.
+                // op(A)'s column p is A's row p: mr consecutive floats per step.
                 var src = a + p0 * lda + i0 + ir
                 for _ in 0..<kc {
                     for i in 0..<rows { out[i] = src[i] }
@@ -34,9 +33,9 @@ enum GEMMPack {
                     out += mr
                 }
             } else {
-                // op(A)'s column p takes one value from each of the 14 rows of A. The packed
+                // op(A)'s column p takes one value from each of the mr rows of A. The packed
                 // buffer is written in order (loads strided, stores consecutive): written
-                // 14 apart instead, the compiler turns the loop into scatter stores, which
+                // mr apart instead, the compiler turns the loop into scatter stores, which
                 // are many times slower than gathering.
                 let src = a + (i0 + ir) * lda + p0
                 if rows == mr {
