@@ -153,6 +153,11 @@ struct ConvOpsFixture {
     }
 }
 
+/// Triples from three sequences of the same length.
+func zip3<A, B, C>(_ a: [A], _ b: some Sequence<B>, _ c: [C]) -> [(A, B, C)] {
+    zip(a, zip(b, c)).map { ($0, $1.0, $1.1) }
+}
+
 @Suite struct ConvOpsKernelTests {
     /// The definition, one multiply-add at a time.
     func naiveConv(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int, groups: Int) -> [Float] {
@@ -207,36 +212,37 @@ struct ConvOpsFixture {
         }
     }
 
-    @Test func chunkParallelGradientsMatchTheDefinitionForAnyThreadCount() {
-        // 40 samples × (16·9 + 16) × 784 floats make 10 cache-sized chunks: the forward pass and
-        // dW run one chunk per thread (dW through per-lane partial sums).
-        func run() -> [[Float]] {
-            let x = randomTensor([40, 16, 28, 28], seed: 40).requiringGrad()
-            let w = randomTensor([16, 16, 3, 3], seed: 41, scale: 0.1).requiringGrad()
-            let y = Tensor.conv2d(x, weight: w, bias: nil, padding: 1)
-            y.backward(randomTensor(y.shape, seed: 42))
-            return [y.data, x.grad!.data, w.grad!.data]
-        }
+    /// [y, dx, dW] of a padded 3×3 conv2d of random tensors, backpropagating a random dy, run
+    /// with `threads` threads.
+    func convWithGradients(x xShape: [Int], w wShape: [Int], groups: Int = 1, threads: Int) -> [[Float]] {
         let saved = Parallel.threadCount
         defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = run()
-        Parallel.threadCount = 3
-        let three = run()
-        #expect(one == three)
-        // dW[o, c, i, j] = Σ_{b, h, w} dy[b, o, h, w] · x[b, c, h − 1 + i, w − 1 + j]
-        let x = randomTensor([40, 16, 28, 28], seed: 40), dy = randomTensor([40, 16, 28, 28], seed: 42)
-        var dw = [Float](repeating: 0, count: 16 * 16 * 9)
-        for o in 0..<16 { for c in 0..<16 { for i in 0..<3 { for j in 0..<3 {
-            var s: Double = 0
-            for b in 0..<40 { for h in 0..<28 { for v in 0..<28 {
-                let ih = h - 1 + i, iw = v - 1 + j
-                guard ih >= 0, ih < 28, iw >= 0, iw < 28 else { continue }
-                s += Double(dy.data[((b * 16 + o) * 28 + h) * 28 + v]) * Double(x.data[((b * 16 + c) * 28 + ih) * 28 + iw])
-            } } }
-            dw[((o * 16 + c) * 3 + i) * 3 + j] = Float(s)
-        } } } }
-        expectClose(one[2], dw, tol: 1e-3, "chunked dW")
+        Parallel.threadCount = threads
+        let x = randomTensor(xShape, seed: 60).requiringGrad()
+        let w = randomTensor(wShape, seed: 61, scale: 0.1).requiringGrad()
+        let y = Tensor.conv2d(x, weight: w, bias: nil, padding: 1, groups: groups)
+        y.backward(randomTensor(y.shape, seed: 62))
+        return [y.data, x.grad!.data, w.grad!.data]
+    }
+
+    /// The same three by their definitions.
+    func convWithGradientsByDefinition(x xShape: [Int], w wShape: [Int], groups: Int = 1) -> [[Float]] {
+        let x = randomTensor(xShape, seed: 60), w = randomTensor(wShape, seed: 61, scale: 0.1)
+        let dy = randomTensor([xShape[0], wShape[0], xShape[2], xShape[3]], seed: 62)
+        let (dx, dw) = naiveConvGradients(x, w, dy, padding: 1, groups: groups)
+        return [naiveConv(x, w, stride: 1, padding: 1, groups: groups), dx, dw]
+    }
+
+    @Test func chunkParallelGradientsMatchTheDefinitionForAnyThreadCount() {
+        // 40 samples × (16·9 + 16) × 784 floats make 16 cache-sized chunks: the forward pass
+        // runs one chunk of columns per thread, dW (16 output channels: dot products) one chunk
+        // of samples per lane.
+        let one = convWithGradients(x: [40, 16, 28, 28], w: [16, 16, 3, 3], threads: 1)
+        #expect(one == convWithGradients(x: [40, 16, 28, 28], w: [16, 16, 3, 3], threads: 3))
+        let expected = convWithGradientsByDefinition(x: [40, 16, 28, 28], w: [16, 16, 3, 3])
+        for (name, (ours, theirs)) in zip(["y", "dx", "dW"], zip(one, expected)) {
+            expectClose(ours, theirs, tol: 1e-3, "chunked \(name)")
+        }
     }
 
     /// dx and dW by their definitions, summed in Double.
@@ -260,26 +266,16 @@ struct ConvOpsFixture {
 
     @Test func channelsLastWeightGradientMatchesTheDefinition() {
         // More than 64 output channels per group and at least 4 cache-sized chunks: dW runs on
-        // channels-last copies with panels packed from the image (ConvPacked.swift), in lanes.
+        // channels-last copies with panels packed from the image (ConvWeightGradient.swift).
         for (batch, inC, outC, groups) in [(64, 64, 72, 1), (96, 64, 144, 2)] {
-            func run() -> [[Float]] {
-                let x = randomTensor([batch, inC, 7, 7], seed: 60).requiringGrad()
-                let w = randomTensor([outC, inC / groups, 3, 3], seed: 61, scale: 0.1).requiringGrad()
-                let y = Tensor.conv2d(x, weight: w, bias: nil, padding: 1, groups: groups)
-                y.backward(randomTensor(y.shape, seed: 62))
-                return [y.data, x.grad!.data, w.grad!.data]
+            let x = [batch, inC, 7, 7], w = [outC, inC / groups, 3, 3]
+            let one = convWithGradients(x: x, w: w, groups: groups, threads: 1)
+            #expect(one == convWithGradients(x: x, w: w, groups: groups, threads: 3),
+                    "groups \(groups): same bits for 1 and 3 threads")
+            let expected = convWithGradientsByDefinition(x: x, w: w, groups: groups)
+            for (name, (ours, theirs), tol) in zip3(["y", "dx", "dW"], zip(one, expected), [Float(1e-4), 1e-4, 1e-3]) {
+                expectClose(ours, theirs, tol: tol, "groups \(groups): \(name)")
             }
-            let saved = Parallel.threadCount
-            defer { Parallel.threadCount = saved }
-            Parallel.threadCount = 1
-            let one = run()
-            Parallel.threadCount = 3
-            #expect(one == run(), "groups \(groups): same bits for 1 and 3 threads")
-            let x = randomTensor([batch, inC, 7, 7], seed: 60), w = randomTensor([outC, inC / groups, 3, 3], seed: 61, scale: 0.1)
-            let expected = naiveConvGradients(x, w, randomTensor([batch, outC, 7, 7], seed: 62), padding: 1, groups: groups)
-            expectClose(one[0], naiveConv(x, w, stride: 1, padding: 1, groups: groups), tol: 1e-4, "groups \(groups): y")
-            expectClose(one[1], expected.dx, tol: 1e-4, "groups \(groups): dx")
-            expectClose(one[2], expected.dw, tol: 1e-3, "groups \(groups): dW")
         }
     }
 
