@@ -77,7 +77,7 @@ struct CacheChunks {
         count = fitting <= 4 ? fitting : min(batch, (fitting + 7) / 8 * 8)
     }
 
-    /// Chunk c: sizes differ by at most one sample (128 in 15 chunks: 8 of 9 and 7 of 8).
+    /// Chunk c: sizes differ by at most one sample (128 in 24 chunks: 8 of 6 and 16 of 5).
     func samples(_ chunk: Int) -> Range<Int> { batch * chunk / count ..< batch * (chunk + 1) / count }
 }
 
@@ -155,8 +155,8 @@ enum ConvGEMM {
         let chunks = CacheChunks(s), lanes = min(chunks.count, 8), size = s.outChannels * patch
         // Few output channels, or a 1×1 kernel (a patch of a few channels, where transposing
         // every chunk would cost more than the product): dot products over NCHW columns, no
-        // packing (DotProductGEMM.swift). Otherwise `gemm` on channels-last copies
-        // (ConvPacked.swift), in the patch order (i, j, c). (Measured in the U-Net step: the
+        // packing (DotProductGEMM.swift). Otherwise the micro-kernel on channels-last copies
+        // (ConvWeightGradient.swift), in the patch order (i, j, c). (Measured in the U-Net step: the
         // 28 → 128 1×1 convolution's backward took twice as long through the transposes.)
         let channelsLast = og > 64 && g.kernelH * g.kernelW > 1
         let total = channelsLast ? allocateFloats(size) : dw               // dW in the lanes' order
