@@ -19,7 +19,7 @@
 /// The output columns (s, oh, ow) of the whole batch are cut into chunks of whole panels, so
 /// only the very last panel of the batch is padded, and the threads get equal runs of chunks.
 struct PackedWeights {
-    let rows: Int, depth: Int, kcMax: Int, rowsPadded: Int
+    let kcMax: Int, rowsPadded: Int
     /// The tile height the panels are packed for (`GEMMMicroKernel.rows(for:)`).
     let mr: Int
     let base: UnsafeMutablePointer<Float>
@@ -28,8 +28,6 @@ struct PackedWeights {
     init(_ w: UnsafePointer<Float>, rows: Int, depth: Int) {
         let mr = GEMMMicroKernel.rows(for: rows)
         self.mr = mr
-        self.rows = rows
-        self.depth = depth
         kcMax = GEMMBlocking.blockSize(total: depth, maxBlock: GEMMBlocking.kc, unit: 1)
         rowsPadded = (rows + mr - 1) / mr * mr
         base = allocateFloats(rowsPadded * depth)
