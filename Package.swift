@@ -10,9 +10,9 @@ import PackageDescription
 // a possible library call, and stops loops with a square root (Adam, norms) from being
 // vectorised. We never read errno, so the flag makes them one instruction (10x on Adam).
 #if arch(x86_64)
-let fastFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native", "-Xcc", "-fno-math-errno", "-Ounchecked"])]
+let fastFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native", "-Xcc", "-fno-math-errno"])]
 #else
-let fastFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno", "-Ounchecked"])]
+let fastFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
 #endif
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
