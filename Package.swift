@@ -38,6 +38,7 @@ let chapters = [
     "Chapter03-Forward",
     "Chapter04-MLPDenoiser",
     "Chapter05-UNet",
+    "Chapter06-FashionMNIST",
 ]
 
 let package = Package(

@@ -74,15 +74,30 @@ extension GaussianDiffusion {
     ///   - shape: [B, ...] of the samples.
     ///   - keepTrajectory: also return x_T, x_{T−1}, …, x_0 (T + 1 tensors) for animations.
     /// - Returns: x_0, and the trajectory (empty unless asked for).
+    ///   - onStep: called after each step with the step index t just taken (T − 1 … 0) and
+    ///     x_t's successor x_{t−1} (for progress lines and animation frames).
     public func pSampleLoop(_ model: NoisePredictor, shape: [Int], variance: ReverseVariance = .posterior,
-                            keepTrajectory: Bool = false, using rng: inout RandomGenerator)
+                            keepTrajectory: Bool = false, using rng: inout RandomGenerator,
+                            onStep: ((Int, Tensor) -> Void)? = nil)
         -> (samples: Tensor, trajectory: [Tensor]) {
         var x = Tensor.randn(shape, using: &rng)                              // x_T  [B, ...]
         var trajectory = keepTrajectory ? [x] : []
         for t in stride(from: timesteps - 1, through: 0, by: -1) {
             x = pSample(model, x: x, t: t, variance: variance, using: &rng)
             if keepTrajectory { trajectory.append(x) }
+            onStep?(t, x)
         }
         return (x, trajectory)
+    }
+
+    /// The network's guess of the clean image from x_t and its noise prediction
+    /// (DDPM Eq. 4 solved for x_0; lucidrains' `predict_start_from_noise`):
+    ///
+    ///     x̂_0 = √(1/ᾱ_t) · x_t − √(1/ᾱ_t − 1) · ε_θ(x_t, t)
+    public func predictStartFromNoise(_ xt: Tensor, t: [Int], noise: Tensor) -> Tensor {
+        checkTimesteps(t, batch: xt.shape[0])
+        let a = GaussianDiffusion.extract(schedule.sqrtRecipAlphasCumprod, t, xt.shape)    // [B, 1, ...]
+        let b = GaussianDiffusion.extract(schedule.sqrtRecipm1AlphasCumprod, t, xt.shape)  // [B, 1, ...]
+        return a * xt - b * noise                                                           // [B, ...]
     }
 }

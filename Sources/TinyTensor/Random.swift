@@ -14,6 +14,10 @@ public struct RandomGenerator {
 
     public init(seed: UInt64) { self.seed = seed }
 
+    /// A generator that continues a stream from block `counter` (to resume a run from a
+    /// checkpoint that saved `seed` and `counter`).
+    public init(seed: UInt64, counter: UInt64) { self.seed = seed; self.counter = counter }
+
     /// The four words of block `index`: ten Philox rounds.
     @inline(__always)
     static func block(seed: UInt64, index: UInt64) -> (UInt32, UInt32, UInt32, UInt32) {

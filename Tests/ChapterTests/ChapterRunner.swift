@@ -40,10 +40,11 @@ enum ChapterRunner {
             .appendingPathComponent("chapter-tests-\(tag)-\(UUID().uuidString)", isDirectory: true)
     }
 
-    /// Runs `name` with `arguments` plus `--output <fresh folder>`, from the package root;
-    /// `environment` adds or overrides environment variables.
-    static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChapterRun {
-        let folder = temporaryFolder(name)
+    /// Runs `name` with `arguments` plus `--output <fresh folder>` (or `output`), from the package
+    /// root; `environment` adds or overrides environment variables.
+    static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:],
+                    output: URL? = nil) throws -> ChapterRun {
+        let folder = output ?? temporaryFolder(name)
         let process = Process()
         process.executableURL = try binary(name)
         process.arguments = arguments + ["--output", folder.path]

@@ -85,6 +85,25 @@ public class Adam {
         }
     }
 
+    // MARK: - Saving and restoring (for checkpoints)
+
+    /// The optimizer's state: the step count t and the moments m and v, one buffer per
+    /// parameter in the order of `parameters` (PyTorch's `optimizer.state_dict()`).
+    public var state: (stepCount: Int, m: [[Float]], v: [[Float]]) { (stepCount, m, v) }
+
+    /// Puts back a state read from a checkpoint; the buffers must match the parameters.
+    public func restore(stepCount: Int, m: [[Float]], v: [[Float]]) {
+        precondition(stepCount >= 0 && m.count == parameters.count && v.count == parameters.count,
+                     "Adam.restore: \(m.count) and \(v.count) moment buffers for \(parameters.count) parameters")
+        for (i, p) in parameters.enumerated() {
+            precondition(m[i].count == p.count && v[i].count == p.count,
+                         "Adam.restore: moment buffer \(i) does not match a parameter of shape \(p.shape)")
+        }
+        self.stepCount = stepCount
+        self.m = m
+        self.v = v
+    }
+
     /// The per-step scalars of the update.
     struct Coefficients {
         var stepSize, biasCorrection2Sqrt, w1, beta2, w2, eps, decay, l2: Float

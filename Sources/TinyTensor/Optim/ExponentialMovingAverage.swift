@@ -47,6 +47,15 @@ public final class ExponentialMovingAverage {
         updates += 1
     }
 
+    /// Puts back averages and an update count read from a checkpoint.
+    public func restore(shadow: [[Float]], updates: Int) {
+        precondition(updates >= 0 && shadow.count == parameters.count
+                     && zip(shadow, parameters).allSatisfy { $0.count == $1.count },
+                     "ExponentialMovingAverage.restore: the averages do not match the parameters")
+        self.shadow = shadow
+        self.updates = updates
+    }
+
     /// Overwrites the parameters with their averages (for the final model).
     public func copyToParameters() {
         for (i, p) in parameters.enumerated() { p.data = shadow[i] }

@@ -1,0 +1,55 @@
+import ArgumentParser
+import ChapterSupport
+import Diffusion
+
+/// `--recipe` and one option per hyperparameter; an option given on the command line always
+/// beats both the recipe and `--quick`.
+struct RecipeOptions: ParsableArguments {
+    @Option(help: "Starting recipe: default (measured fixes), tutorial (the post as published) or mindspore (its MindSpore port).")
+    var recipe = "default"
+
+    @Option(help: "Passes over the training images.") var epochs: Int?
+    @Option(help: "Images per step.") var batchSize: Int?
+    @Option(help: "Adam's (peak) learning rate.") var lr: Float?
+    @Option(help: "constant, or cosine decay to --lr-floor.") var lrSchedule: String?
+    @Option(help: "Learning rate at the end of a cosine decay.") var lrFloor: Float?
+    @Option(help: "Linear learning-rate warm-up steps.") var warmup: Int?
+    @Option(help: "Decay of the EMA of the weights used for sampling (0 = none).") var emaDecay: Float?
+    @Option(help: "mse, l1 or huber.") var loss: String?
+    @Option(help: "Diffusion steps T.") var timesteps: Int?
+    @Option(help: "Beta schedule: linear, quadratic, cosine or sigmoid.") var schedule: String?
+    @Option(help: "Multiply linear betas by 1000/T (true/false).") var rescaleBetas: Bool?
+    @Option(help: "U-Net block: resnet or convnext.") var block: String?
+    @Option(help: "U-Net base width (28 in the post).") var dim: Int?
+    @Option(help: "Random horizontal flips of the training images (true/false).") var flip: Bool?
+    @Option(help: "Reverse-step variance: posterior or beta.") var variance: String?
+
+    /// The recipe with every given option applied, checked. `--quick` shrinks what was not given.
+    func recipe(quick: Bool) throws -> TrainingRecipe {
+        var r: TrainingRecipe
+        do { r = try TrainingRecipe.named(recipe) } catch { throw ChapterError("\(error)") }
+        if quick {
+            // A few steps of a small run, for the tests and a first look (nothing to see in it).
+            r.epochs = 1; r.batchSize = 16; r.timesteps = 50; r.warmupSteps = min(r.warmupSteps, 4)
+        }
+        if let epochs { r.epochs = epochs }
+        if let batchSize { r.batchSize = batchSize }
+        if let lr { r.learningRate = lr }
+        if let lrSchedule { r.learningRateSchedule = lrSchedule }
+        if let lrFloor { r.learningRateFloor = lrFloor }
+        if let warmup { r.warmupSteps = warmup }
+        if let emaDecay { r.emaDecay = emaDecay }
+        if let loss { r.loss = loss }
+        if let timesteps { r.timesteps = timesteps }
+        if let schedule { r.schedule = schedule }
+        if let rescaleBetas { r.rescaleBetas = rescaleBetas }
+        if let block { r.block = block }
+        if let dim { r.dim = dim }
+        if let flip { r.horizontalFlip = flip }
+        if let variance { r.variance = variance }
+        // The learning-rate floor must stay below a lowered peak.
+        if lrFloor == nil { r.learningRateFloor = min(r.learningRateFloor, r.learningRate) }
+        do { try r.validate() } catch { throw ChapterError("\(error)") }
+        return r
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import TinyTensor
+
+/// Every hyperparameter of one image-diffusion training run: the U-Net, the noise schedule,
+/// the loss, the optimizer and its learning-rate schedule, the EMA, the data augmentation.
+///
+/// Presets (`TrainingRecipe.named`):
+/// - `tutorial`: "The Annotated Diffusion Model" as published (Fashion-MNIST section).
+/// - `mindspore`: the MindSpore port of that post (ConvNeXt blocks, T = 200, cosine decay).
+/// - `default`: the tutorial with the fixes Chapter 6 measured (see its README).
+///
+/// A recipe is saved inside every checkpoint (as JSON), so a run can only be resumed with the
+/// recipe it was started with.
+public struct TrainingRecipe: Codable, Equatable, Sendable {
+    /// The preset it started from (`tutorial`, `mindspore`, `default`), for the printouts.
+    public var name: String
+
+    // MARK: The model ε_θ(x_t, t)
+    /// Unet(dim, dimMults): channel widths dim · dimMults at the levels (28 · [1, 2, 4]).
+    public var dim = 28
+    public var dimMults = [1, 2, 4]
+    /// "resnet" (the Annotated post) or "convnext" (the MindSpore port, transposed-conv upsampling).
+    public var block = "resnet"
+
+    // MARK: The forward process q(x_t | x_0)
+    public var timesteps = 300
+    /// linear, quadratic, cosine or sigmoid (Chapter 2).
+    public var schedule = "linear"
+    public var betaStart = 1e-4
+    public var betaEnd = 0.02
+    /// Multiply the linear betas by 1000/T, so √ᾱ_T is as small as with T = 1000 (Chapter 4).
+    public var rescaleBetas = false
+
+    // MARK: The objective and the optimizer
+    /// mse (DDPM's L_simple), l1 or huber (the Annotated post's choice).
+    public var loss = "huber"
+    public var batchSize = 128
+    public var epochs = 6
+    /// Adam's peak learning rate.
+    public var learningRate: Float = 1e-3
+    /// "constant", or "cosine": decay from the peak to `learningRateFloor` over the run.
+    public var learningRateSchedule = "constant"
+    public var learningRateFloor: Float = 0
+    /// Linear warm-up steps before the schedule.
+    public var warmupSteps = 0
+    /// 0 = no average; otherwise the decay d of the EMA of the weights used for sampling,
+    /// with warm-up d_n = min(d, (1 + n)/(10 + n)).
+    public var emaDecay: Float = 0
+    /// Random horizontal flips (p = 0.5) of the training images.
+    public var horizontalFlip = true
+
+    // MARK: Sampling (Algorithm 2)
+    /// σ_t² of the reverse step: posterior (β̃_t, the post's choice) or beta.
+    public var variance = "posterior"
+
+    public init(name: String) { self.name = name }
+
+    /// The post as published: Unet(dim 28, dimMults (1, 2, 4)), ResNet blocks, T = 300 linear
+    /// betas 1e-4 … 0.02 (√ᾱ_T = 0.22: a fifth of the image is left where sampling starts
+    /// from pure noise), Huber loss, Adam lr 1e-3 constant, batch 128, 6 epochs, no EMA.
+    public static let tutorial = TrainingRecipe(name: "tutorial")
+
+    /// The MindSpore port: ConvNeXt blocks with transposed-conv upsampling, T = 200 linear
+    /// (√ᾱ_T = 0.36), Huber, Adam with cosine decay 1e-4 → 1e-7, batch 16, 10 epochs.
+    public static let mindspore: TrainingRecipe = {
+        var r = TrainingRecipe(name: "mindspore")
+        r.block = "convnext"
+        r.timesteps = 200
+        r.learningRate = 1e-4
+        r.learningRateSchedule = "cosine"
+        r.learningRateFloor = 1e-7
+        r.batchSize = 16
+        r.epochs = 10
+        return r
+    }()
+
+    /// Chapter 6's default: the tutorial's model, data and step count, with
+    /// - the linear betas rescaled by 1000/T: √ᾱ_T = 0.006, x_T really is noise;
+    /// - MSE, DDPM's own L_simple (Eq. 14);
+    /// - learning-rate warm-up (100 steps) and cosine decay to 1e-5 instead of a constant 1e-3;
+    /// - an EMA of the weights (0.999 with warm-up) for sampling.
+    public static let improved: TrainingRecipe = {
+        var r = TrainingRecipe(name: "default")
+        r.rescaleBetas = true
+        r.loss = "mse"
+        r.learningRateSchedule = "cosine"
+        r.learningRateFloor = 1e-5
+        r.warmupSteps = 100
+        r.emaDecay = 0.999
+        return r
+    }()
+
+    public static let presets = ["default": improved, "tutorial": tutorial, "mindspore": mindspore]
+
+    /// The preset called `name`, or one sentence listing the names.
+    public static func named(_ name: String) throws -> TrainingRecipe {
+        guard let r = presets[name] else {
+            throw DiffusionError("unknown --recipe '\(name)'; choose default, tutorial or mindspore.")
+        }
+        return r
+    }
+
+    /// Throws one sentence for the first value out of range.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw DiffusionError(message) } }
+        try check(dim >= 4 && dim <= 256, "--dim must be between 4 and 256, got \(dim).")
+        try check(!dimMults.isEmpty && dimMults.allSatisfy { (1...16).contains($0) },
+                  "--dim-mults must be 1 to 16 each, got \(dimMults).")
+        try check(["resnet", "convnext"].contains(block), "unknown --block '\(block)'; choose resnet or convnext.")
+        try check(timesteps >= 2 && timesteps <= 4000, "--timesteps must be between 2 and 4000, got \(timesteps).")
+        try check(RegressionLoss(rawValue: loss) != nil, "unknown --loss '\(loss)'; choose mse, l1 or huber.")
+        try check(batchSize >= 1 && batchSize <= 1024, "--batch-size must be between 1 and 1024, got \(batchSize).")
+        try check(epochs >= 1 && epochs <= 1000, "--epochs must be between 1 and 1000, got \(epochs).")
+        try check(learningRate > 0 && learningRate < 1, "--lr must be in (0, 1), got \(learningRate).")
+        try check(["constant", "cosine"].contains(learningRateSchedule),
+                  "unknown --lr-schedule '\(learningRateSchedule)'; choose constant or cosine.")
+        try check(learningRateFloor >= 0 && learningRateFloor <= learningRate,
+                  "--lr-floor must be between 0 and --lr (\(learningRate)), got \(learningRateFloor).")
+        try check(warmupSteps >= 0 && warmupSteps <= 1_000_000, "--warmup must be between 0 and 1000000 steps, got \(warmupSteps).")
+        try check(emaDecay >= 0 && emaDecay < 1, "--ema-decay must be in [0, 1) (0 = no EMA), got \(emaDecay).")
+        try check(ReverseVariance(rawValue: variance) != nil, "unknown --variance '\(variance)'; choose posterior or beta.")
+        _ = try noiseSchedule()
+    }
+
+    /// β_1 … β_T and everything derived from them.
+    public func noiseSchedule() throws -> NoiseSchedule {
+        try NoiseSchedule(named: schedule, timesteps: timesteps, betaStart: betaStart, betaEnd: betaEnd,
+                          rescaleLinear: rescaleBetas)
+    }
+
+    /// The learning rate at each optimizer step (0-based) of a run of `totalSteps` steps.
+    public func learningRates(totalSteps: Int) -> LearningRateSchedule {
+        let decay = max(1, totalSteps - warmupSteps)
+        let base: LearningRateSchedule = learningRateSchedule == "cosine"
+            ? .cosine(peak: learningRate, floor: learningRateFloor, steps: decay)
+            : .constant(learningRate)
+        return base.withWarmup(steps: warmupSteps)
+    }
+
+    /// A freshly initialised U-Net of this recipe for images with `channels` channels.
+    public func makeModel(channels: Int = 1, rng: inout RandomGenerator) -> Unet {
+        Unet(dim: dim, dimMults: dimMults, channels: channels,
+             block: block == "convnext" ? .convNext(mult: 2) : .resnet,
+             upsample: block == "convnext" ? .transposed : .nearest, rng: &rng)
+    }
+
+    /// The recipe as one line of JSON (stored in checkpoints; keys sorted, stable bytes).
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The fields in which `other` differs from this recipe, as "name: ours vs theirs".
+    public func differences(from other: TrainingRecipe) -> [String] {
+        func dict(_ r: TrainingRecipe) -> [String: String] {
+            let data = try! JSONEncoder().encode(r)
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+            return object.mapValues { "\($0)" }
+        }
+        let (a, b) = (dict(self), dict(other))
+        return a.keys.sorted().filter { $0 != "name" && a[$0] != b[$0] }.map { "\($0): \(a[$0] ?? "-") vs \(b[$0] ?? "-")" }
+    }
+}
