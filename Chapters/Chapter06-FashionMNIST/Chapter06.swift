@@ -63,20 +63,20 @@ struct Chapter06: ParsableCommand {
         let out = try common.start("Chapter06-FashionMNIST")
         StopSignal.install()
 
-        // MARK: 1. The data
-        //
-        // 60,000 training images, pixels 0…255 scaled to [−1, 1] (x/127.5 − 1: the model's range,
-        // like the post's ToTensor() then t·2 − 1); each batch is flipped left-right with p = ½.
-        let data = try loadData(split: .train, limit: limit ?? (common.quick ? 256 : nil))
-        print("Fashion-MNIST: \(data.count) training images of \(data.rows)×\(data.cols)")
-
-        // MARK: 2. Training (or the saved weights)
         let model: Unet
         let diffusion: GaussianDiffusion
         var trainedRecipe = recipe
         if sampleOnly {
             (model, diffusion, trainedRecipe) = try loadForSampling(out: out, recipe: recipe)
         } else {
+            // MARK: 1. The data
+            //
+            // 60,000 training images, pixels 0…255 scaled to [−1, 1] (x/127.5 − 1: the model's
+            // range, like the post's ToTensor() then t·2 − 1); batches are flipped left-right with p = ½.
+            let data = try loadData(split: .train, limit: limit ?? (common.quick ? 256 : nil))
+            print("Fashion-MNIST: \(data.count) training images of \(data.rows)×\(data.cols)")
+
+            // MARK: 2. Training (Algorithm 1)
             let trainer = try train(recipe: recipe, data: data, out: out)
             (model, diffusion) = (trainer.model, trainer.diffusion)
             // Sample with the weights the run keeps for sampling (the EMA's, if any).

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+/// Chapter 6 end to end on a few images: `--quick` trains, checkpoints, samples and writes every
+/// figure; a run stopped and resumed ends with the bytes of an uninterrupted one; bad input is
+/// one sentence and exit code 1.
+@Suite struct Chapter06Tests {
+    static let name = "Chapter06-FashionMNIST"
+    /// 4 steps of 8 images (32 images), T = 50, 4 samples.
+    static let tiny = ["--quick", "--limit", "32", "--batch-size", "8", "--samples", "4"]
+
+    @Test func quickRunWritesFiguresWeightsAndMetrics() throws {
+        let run = try ChapterRunner.run(Self.name, Self.tiny)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        for file in ["checkpoint.safetensors", "unet.safetensors", "loss.png", "samples.png", "denoising.gif",
+                     "x0_predictions.png", "samples.safetensors", "metrics.json"] {
+            #expect(run.files.contains(file), "missing \(file); wrote \(run.files)")
+        }
+        #expect(run.stdout.contains("trained 4 steps"))
+        #expect(run.stdout.contains("√ᾱ_T = 0.00"))            // the default recipe's rescaled betas
+    }
+
+    @Test func stoppedAndResumedRunEndsWithTheSameBytes() throws {
+        let straight = try ChapterRunner.run(Self.name, Self.tiny + ["--epochs", "2"])
+        #expect(straight.status == 0, "stderr: \(straight.stderr)")
+
+        let folder = ChapterRunner.temporaryFolder("resume")
+        let stopped = try ChapterRunner.run(Self.name, Self.tiny + ["--epochs", "2", "--stop-after", "3"], output: folder)
+        #expect(stopped.status == 0, "stderr: \(stopped.stderr)")
+        #expect(stopped.stdout.contains("at step 3; continue with --resume"))
+        #expect(!stopped.files.contains("unet.safetensors"))
+        let resumed = try ChapterRunner.run(Self.name, Self.tiny + ["--epochs", "2", "--resume"], output: folder)
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+        #expect(resumed.stdout.contains("resumed"))
+        for file in ["checkpoint.safetensors", "unet.safetensors", "samples.safetensors", "samples.png", "metrics.json"] {
+            #expect(FileManager.default.contentsEqual(atPath: straight.output.appendingPathComponent(file).path,
+                                                      andPath: folder.appendingPathComponent(file).path), "\(file)")
+        }
+
+        // Resuming with another recipe is refused, naming what differs; the checkpoint stays.
+        let before = try Data(contentsOf: folder.appendingPathComponent("checkpoint.safetensors"))
+        let other = try ChapterRunner.run(Self.name, Self.tiny + ["--epochs", "2", "--resume", "--lr", "0.002"], output: folder)
+        #expect(other.status == 1)
+        #expect(errorLine(other).contains("learningRate"), "\(other.stderr)")
+        #expect(try Data(contentsOf: folder.appendingPathComponent("checkpoint.safetensors")) == before)
+
+        // Sampling from the saved weights gives the samples of the training run.
+        let sampled = try ChapterRunner.run(Self.name, Self.tiny + ["--sample-only", "--checkpoint",
+                                            folder.appendingPathComponent("unet.safetensors").path])
+        #expect(sampled.status == 0, "stderr: \(sampled.stderr)")
+        #expect(FileManager.default.contentsEqual(atPath: sampled.output.appendingPathComponent("samples.safetensors").path,
+                                                  andPath: folder.appendingPathComponent("samples.safetensors").path))
+    }
+
+    @Test(arguments: [
+        (["--limit", "4"], "fewer than one batch"),
+        (["--recipe", "fancy"], "unknown --recipe"),
+        (["--epochs", "0"], "--epochs must be"),
+        (["--resume"], "found no"),
+        (["--sample-only"], "no weights at"),
+        (["--ema-decay", "1"], "--ema-decay must be"),
+    ])
+    func badInputIsOneSentence(_ arguments: [String], _ expected: String) throws {
+        let run = try ChapterRunner.run(Self.name, Self.tiny + arguments)
+        #expect(run.status == 1, "status \(run.status): \(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "expected one line, got: \(run.stderr)")
+        #expect(errorLine(run).contains(expected), "\(run.stderr)")
+    }
+
+    @Test func missingDatasetSaysWhatToInstall() throws {
+        let empty = ChapterRunner.temporaryFolder("no-data")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let run = try ChapterRunner.run(Self.name, Self.tiny, environment: ["FASHION_MNIST_DIR": empty.path])
+        #expect(run.status == 1)
+        #expect(errorLine(run).contains("dataset-fashion-mnist"), "\(run.stderr)")
+    }
+}
