@@ -57,7 +57,7 @@ public enum Bounds {
     /// Throws unless `value` of `option` lies in `range`; `why` (optional) explains the limit.
     public static func check<T: Comparable>(_ option: String, _ value: T, in range: ClosedRange<T>, _ why: String = "") throws {
         guard range.contains(value) else {
-            throw ChapterError("\(option) must be between \(range.lowerBound) and \(range.upperBound)\(why.isEmpty ? "" : " (\(why))"), got \(value).")
+            throw ChapterError("\(option) must be between \(range.lowerBound) and \(range.upperBound), got \(value)\(why.isEmpty ? "" : " (\(why))").")
         }
     }
 
@@ -113,7 +113,7 @@ public enum Interruption {
             signal(sig, SIG_IGN)                        // delivered to the dispatch source instead
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                TemporaryFiles.removeAll()
+                TemporaryFiles.removeAll(hold: true)     // writers wait here until the process ends
                 signal(sig, SIG_DFL)
                 kill(getpid(), sig)
             }

@@ -6,9 +6,10 @@ import TinyTensor
 ///
 /// libpng reports errors with `longjmp`, which Swift cannot survive. The simplified API
 /// catches that jump inside libpng and returns 0 with a message in `image.message`; this
-/// file turns every such failure into a `FigureError`. Only 8-bit images are handled:
-/// greyscale, RGB, RGBA and palette files are read (converted to the layout you ask for),
-/// greyscale and RGB are written.
+/// file turns every such failure into a `FigureError`. Greyscale, RGB, RGBA and palette files
+/// of any bit depth are read into 8-bit pixels (16-bit samples scaled, 32768 → 128), after the
+/// header's size is checked against `maxPixels` and the file's length; greyscale and RGB are
+/// written.
 ///
 ///     try canvas.writePNG(to: URL(fileURLWithPath: "out/figure.png"))
 ///     let photo = try PNG.readRGB(from: URL(fileURLWithPath: "cat.png"))      // Canvas

@@ -32,12 +32,14 @@ public enum TemporaryFiles {
         finished(temporary)
     }
 
-    /// Deletes every registered temporary file (an interrupted run).
-    public static func removeAll() {
+    /// Deletes every registered temporary file (an interrupted run). With `hold`, the registry
+    /// stays locked afterwards: a writer that would now fail on its vanished temporary file
+    /// (and report a misleading error) blocks instead, until the signal ends the process.
+    public static func removeAll(hold: Bool = false) {
         lock.lock()
         for path in live { unlink(path) }
         live.removeAll()
-        lock.unlock()
+        if !hold { lock.unlock() }
     }
 
     /// The registered temporary paths (for tests).

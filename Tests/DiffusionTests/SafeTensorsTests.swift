@@ -106,7 +106,7 @@ func errorMessage(_ body: () throws -> Void) -> String {
         #expect(errorMessage { _ = try SafeTensors.decode(file(#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: 8)) }
             .contains("'w'"))
         #expect(errorMessage { _ = try SafeTensors.decode(file(#"{"w":{"dtype":"F32"}}"#)) }.contains("'w'"))
-        #expect(errorMessage { _ = try SafeTensors.read(temporaryFile("does_not_exist.safetensors")) }.contains("could not read"))
+        #expect(errorMessage { _ = try SafeTensors.read(temporaryFile("does_not_exist.safetensors")) }.contains("no checkpoint at"))
     }
 
     @Test func mismatchedCheckpointsNameTheTensorAndLeaveTheModelUnchanged() throws {

@@ -140,6 +140,8 @@ public final class IDXReader {
 final class GzipReader {
     private let file: gzFile
     private let path: String
+    /// Bytes read so far (after decompression).
+    private(set) var position = 0
 
     init(_ path: String) throws {
         var isFolder: ObjCBool = false
@@ -173,6 +175,7 @@ final class GzipReader {
             if got == 0 { break }
             out.append(contentsOf: chunk[0..<Int(got)])
         }
+        position += out.count
         return out
     }
 
@@ -180,9 +183,9 @@ final class GzipReader {
     func readExactly(_ n: Int, what: String) throws -> [UInt8] {
         let b = try readUpTo(n)
         guard b.count == n else {
-            throw FashionMNISTError(b.isEmpty
+            throw FashionMNISTError(position == 0
                 ? "\(path) is empty; reinstall dataset-fashion-mnist."
-                : "\(path) ends after \(b.count) bytes, before \(what); the file is truncated, reinstall dataset-fashion-mnist.")
+                : "\(path) ends after \(position) bytes, before \(what); the file is truncated, reinstall dataset-fashion-mnist.")
         }
         return b
     }
