@@ -114,8 +114,15 @@ public enum Interruption {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 TemporaryFiles.removeAll(hold: true)     // writers wait here until the process ends
+                // End as the signal would have. libdispatch blocks the signal in every thread
+                // (it reads it from a signalfd), so unblock it here and raise it on this thread.
                 signal(sig, SIG_DFL)
-                kill(getpid(), sig)
+                var set = sigset_t()
+                sigemptyset(&set)
+                sigaddset(&set, sig)
+                pthread_sigmask(SIG_UNBLOCK, &set, nil)
+                raise(sig)
+                _exit(128 + sig)
             }
             source.resume()
             sources.append(source)
