@@ -3,7 +3,8 @@
 #   make demo   install missing system packages, build in release, run the chapters that finish in minutes
 #   make test   install missing system packages, run the test suite (release build, a few minutes)
 #
-# Other targets: make build, make bench, make fixtures (needs python3 + torch), make clean.
+# Other targets: make build, make bench, make fixtures (needs python3 + torch), make clean,
+# make fuzz FUZZ_MINUTES=10 (libFuzzer on the IDX, PNG and safetensors readers).
 
 SWIFT      ?= swift
 APT_PKGS   := libpng-dev libgif-dev pkg-config zlib1g-dev dataset-fashion-mnist
@@ -12,7 +13,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_CHAPTERS := Chapter01-Clusters Chapter02-Schedules Chapter03-Forward Chapter04-MLPDenoiser Chapter05-UNet
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
-.PHONY: demo test build bench deps fixtures clean
+.PHONY: demo test build bench deps fixtures clean fuzz
 
 ## Install the Debian packages that are missing (apt-get update only when something is missing).
 deps:
@@ -50,4 +51,20 @@ fixtures:
 	@for s in $$(find Tests -name 'make_*fixture*.py'); do echo "python3 $$s"; python3 $$s || exit 1; done
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz
+
+## Fuzz the three readers with libFuzzer (Swift's -sanitize=fuzzer), FUZZ_MINUTES each, one
+## after the other at the lowest priority. Crashing inputs land in Fuzz/crashes/; the corpus
+## grows in .build-fuzz/corpus/. Separate scratch path: normal builds never see this target.
+FUZZ_MINUTES ?= 10
+FUZZ_READERS ?= idx png safetensors
+FUZZ_FLAGS   ?= -rss_limit_mb=1536 -max_len=65536 -timeout=20
+fuzz: deps
+	DIFFUSION_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuzz --product FuzzReaders -Xswiftc -sanitize=fuzzer
+	@mkdir -p Fuzz/crashes; for r in $(FUZZ_READERS); do \
+	  mkdir -p .build-fuzz/corpus/$$r && cp Fuzz/corpus/$$r/* .build-fuzz/corpus/$$r/ && \
+	  echo "=== fuzzing $$r for $(FUZZ_MINUTES) min ===" && \
+	  FUZZ_READER=$$r nice -n 19 .build-fuzz/release/FuzzReaders .build-fuzz/corpus/$$r \
+	    -max_total_time=$$(( $(FUZZ_MINUTES) * 60 )) -artifact_prefix=Fuzz/crashes/$$r- $(FUZZ_FLAGS) \
+	    || exit 1; \
+	done

@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 // Diffusion from Scratch in Swift — see README.md ("How the code is organised").
+import Foundation
 import PackageDescription
 
 // Swift's default x86-64 target is SSE2 only: no AVX, no FMA. The fast kernels ask the
@@ -84,3 +85,12 @@ let package = Package(
     ] + chapters.map { chapter($0) },
     swiftLanguageModes: [.v5]
 )
+
+// The fuzz harness of the readers (IDX over gzip, PNG, safetensors): only with DIFFUSION_FUZZ=1,
+// built by `make fuzz` into .build-fuzz with -sanitize=fuzzer (libFuzzer supplies main), so
+// `swift build` and `make test` never see it. See Fuzz/README.md.
+if ProcessInfo.processInfo.environment["DIFFUSION_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "FuzzReaders", dependencies: ["TinyTensor", "Diffusion", "Figures"], path: "Fuzz/Sources",
+        swiftSettings: fastFlags + [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -27,13 +27,13 @@ struct Chapter01: ParsableCommand {
 
     @OptionGroup var common: ChapterOptions
 
-    @Option(help: "Which data set: clusters, moons, circles or spiral.")
+    @Option(parsing: .unconditional, help: "Which data set: clusters, moons, circles or spiral.")
     var dataset = "clusters"
 
-    @Option(help: "Points per cluster (the tutorial uses 1000; --quick uses 250).")
+    @Option(parsing: .unconditional, help: "Points per cluster (the tutorial uses 1000; --quick uses 250).")
     var perCluster: Int?
 
-    @Option(help: "Standard deviation of each cluster (the tutorial uses 0.1).")
+    @Option(parsing: .unconditional, help: "Standard deviation of each cluster (the tutorial uses 0.1).")
     var std: Float = 0.1
 
     func run() throws {
@@ -42,13 +42,14 @@ struct Chapter01: ParsableCommand {
         if let perCluster, perCluster < 2 {
             throw ChapterError("--per-cluster must be at least 2 (to estimate a standard deviation), got \(perCluster).")
         }
+        if let perCluster { try Bounds.check("--per-cluster", perCluster, in: 2...1_000_000, "8 clusters of points are plotted one by one") }
         guard std > 0, std.isFinite else { throw ChapterError("--std must be a positive number, got \(std).") }
         guard ToyDatasets.names.contains(dataset.lowercased()) else {
             throw ChapterError("unknown dataset '\(dataset)'; choose one of \(ToyDatasets.names.joined(separator: ", ")).")
         }
         let out = try common.start("Chapter01-Clusters")
         var rng = RandomGenerator(seed: common.seed)
-        let n = perCluster ?? (common.quick ? 250 : 1000)
+        let n = common.value(perCluster, normal: 1000, quick: 250)
 
         // MARK: 1. Sample the data
         //

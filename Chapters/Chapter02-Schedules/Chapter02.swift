@@ -30,25 +30,25 @@ struct Chapter02: ParsableCommand {
 
     @OptionGroup var common: ChapterOptions
 
-    @Option(help: "Number of diffusion steps T (the DDPM paper uses 1000).")
+    @Option(parsing: .unconditional, help: "Number of diffusion steps T (the DDPM paper uses 1000).")
     var timesteps = 1000
 
-    @Option(help: "First beta (the DDPM paper: 1e-4).")
+    @Option(parsing: .unconditional, help: "First beta (the DDPM paper: 1e-4).")
     var betaStart = 1e-4
 
-    @Option(help: "Last beta (the DDPM paper: 0.02).")
+    @Option(parsing: .unconditional, help: "Last beta (the DDPM paper: 0.02).")
     var betaEnd = 0.02
 
-    @Option(help: "Comma-separated schedules to compare.")
+    @Option(parsing: .unconditional, help: "Comma-separated schedules to compare.")
     var schedules = "linear,quadratic,cosine,sigmoid"
 
     @Flag(help: "Scale the linear betas by 1000/T (lucidrains' fix for short chains).")
     var rescaleLinear = false
 
-    @Option(help: "Comma-separated timesteps (0-based) for the printed table.")
+    @Option(parsing: .unconditional, help: "Comma-separated timesteps (0-based) for the printed table.")
     var at = "0,50,100,250,500,750,999"
 
-    @Option(help: "Comma-separated chain lengths T for the signal-left table.")
+    @Option(parsing: .unconditional, help: "Comma-separated chain lengths T for the signal-left table.")
     var compareTimesteps = "50,200,250,300,1000"
 
     func run() throws {
@@ -60,6 +60,7 @@ struct Chapter02: ParsableCommand {
         //   cosine     ᾱ(t) = cos²((t/T + s)/(1 + s) · π/2) / ᾱ(0), s = 0.008,
         //              β_t = 1 − ᾱ(t)/ᾱ(t−1) clipped to [1e-4, 0.9999] (Nichol & Dhariwal)
         //   sigmoid    β_t = σ(linspace(−6, 6, T)) · (β_end − β_start) + β_start
+        try Bounds.check("--timesteps", timesteps, in: 1...100_000, "every array has T entries and the CSV 4·T rows")
         let kinds = try schedules.split(separator: ",").map {
             try BetaSchedule(name: String($0).trimmingCharacters(in: .whitespaces))
         }
@@ -69,6 +70,9 @@ struct Chapter02: ParsableCommand {
         }
         let rows = try parseList(at, name: "--at").filter { $0 < timesteps }
         guard !rows.isEmpty else { throw ChapterError("--at has no timestep below T = \(timesteps); pass values in 0..<\(timesteps).") }
+        for T in try parseList(compareTimesteps, name: "--compare-timesteps") {
+            try Bounds.check("each --compare-timesteps value", T, in: 0...100_000)
+        }
         let out = try common.start("Chapter02-Schedules")
         print("T = \(timesteps), beta from \(betaStart) to \(betaEnd)\(rescaleLinear ? " (linear rescaled by 1000/T)" : "")")
 

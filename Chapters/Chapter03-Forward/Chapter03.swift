@@ -28,38 +28,50 @@ struct Chapter03: ParsableCommand {
 
     @OptionGroup var common: ChapterOptions
 
-    @Option(help: "Schedule for the 2-D part (the 2D tutorial: linear).")
+    @Option(parsing: .unconditional, help: "Schedule for the 2-D part (the 2D tutorial: linear).")
     var schedule = "linear"
 
-    @Option(help: "Steps T for the 2-D part (the 2D tutorial: 250).")
+    @Option(parsing: .unconditional, help: "Steps T for the 2-D part (the 2D tutorial: 250).")
     var timesteps = 250
 
-    @Option(help: "Samples per timestep in the closed-form-versus-chain check (--quick: 5000).")
+    @Option(parsing: .unconditional, help: "Samples per timestep in the closed-form-versus-chain check (--quick: 5000).")
     var checkSamples: Int?
 
-    @Option(help: "Draw a GIF frame every this many steps.")
+    @Option(parsing: .unconditional, help: "Draw a GIF frame every this many steps.")
     var every = 10
 
-    @Option(help: "A PNG photo to noise (default: the committed chelsea.png).")
+    @Option(parsing: .unconditional, help: "A PNG photo to noise (default: the committed chelsea.png).")
     var image: String?
 
-    @Option(help: "Steps T for the photo (the Annotated cat demo: 200).")
+    @Option(parsing: .unconditional, help: "Steps T for the photo (the Annotated cat demo: 200).")
     var imageTimesteps = 200
 
-    @Option(help: "Photo GIF: one frame every this many steps (1 = every t; the file grows with it).")
-    var catEvery = 4
+    @Option(parsing: .unconditional, help: "Photo GIF: one frame every this many steps (default 4, --quick 10; 1 = every t; the file grows with it).")
+    var catEvery: Int?
 
-    @Option(help: "Side of the centre-cropped, resized photo in pixels.")
+    @Option(parsing: .unconditional, help: "Side of the centre-cropped, resized photo in pixels.")
     var imageSize = 128
 
     func run() throws {
         let clock = Stopwatch()
         guard every >= 1 else { throw ChapterError("--every must be at least 1, got \(every).") }
-        guard catEvery >= 1 else { throw ChapterError("--cat-every must be at least 1, got \(catEvery).") }
+        let catStep = common.value(catEvery, normal: 4, quick: 10)
+        guard catStep >= 1 else { throw ChapterError("--cat-every must be at least 1, got \(catStep).") }
+        try Bounds.check("--timesteps", timesteps, in: 1...100_000)
+        try Bounds.check("--image-timesteps", imageTimesteps, in: 200...100_000)
+        if let checkSamples { try Bounds.check("--check-samples", checkSamples, in: 100...10_000_000) }
+        try Bounds.check("--every", every, in: 1...100_000)
         guard (8...512).contains(imageSize) else { throw ChapterError("--image-size must be between 8 and 512, got \(imageSize).") }
         guard imageTimesteps >= 200 else {
             throw ChapterError("--image-timesteps must be at least 200 to show t = 0, 50, 100, 150, 199, got \(imageTimesteps).")
         }
+        // The GIFs are kept in memory until written: 420 x 440 RGB frames for the 2-D part, two
+        // photos side by side for the cat.
+        let frames2D = Double(timesteps / every + 2), catFrameCount = Double(imageTimesteps / catStep + 2)
+        try Bounds.memory(frames2D * 420 * 440 * 4, for: "the 2-D GIF (\(Int(frames2D)) frames)", "raise --every or lower --timesteps")
+        let catFrameBytes = Double((24 + 2 * (imageSize + 12)) * (imageSize + 44) * 4)
+        try Bounds.memory(catFrameCount * catFrameBytes, for: "the photo GIF (\(Int(catFrameCount)) frames)",
+                          "raise --cat-every or lower --image-timesteps or --image-size")
         let diffusion = GaussianDiffusion(schedule: try NoiseSchedule(named: schedule, timesteps: timesteps))
         let photo = try loadPhoto(try findPhoto())                                           // [1, 3, S, S]
         let out = try common.start("Chapter03-Forward")
@@ -72,7 +84,7 @@ struct Chapter03: ParsableCommand {
         // step by step, and separately jump with Eq. 4. Both should have mean √ᾱ_t x_0 and
         // variance 1 − ᾱ_t. Standard errors: a mean of n draws s = √((1 − ᾱ)/n), a variance
         // (1 − ᾱ)·√(2/(n − 1)); the z-score of a difference divides by √2 times that.
-        let n = checkSamples ?? (common.quick ? 5000 : 50_000)
+        let n = common.value(checkSamples, normal: 50_000, quick: 5000)
         guard n >= 100 else { throw ChapterError("--check-samples must be at least 100, got \(n).") }
         let x0 = Tensor((0..<n).flatMap { _ in [Float(0), 4] }, shape: [n, 2])                // [n, 2]
         let checkpoints = Set([0, T / 10, T / 4, T / 2, T - 1].filter { $0 >= 0 && $0 < T })
@@ -150,7 +162,6 @@ struct Chapter03: ParsableCommand {
         let grid = photoGrid(cells, rowLabels: cat.map { "\($0.schedule.kind.rawValue), T = \($0.timesteps)" })
         try grid.writePNG(to: out.file("cat_noised.png"))
         print("\nwrote \(out.display("cat_noised.png"))")
-        let catStep = common.quick ? max(catEvery, 10) : catEvery
         var catFrames: [Canvas] = []
         let catTimes = Array(stride(from: 0, to: imageTimesteps, by: catStep))
         for t in catTimes + (catTimes.last == imageTimesteps - 1 ? [] : [imageTimesteps - 1]) {
@@ -230,12 +241,8 @@ struct Chapter03: ParsableCommand {
 
     /// Reads a PNG, centre-crops and resizes it, and scales it to [−1, 1]: [1, 3, S, S].
     func loadPhoto(_ url: URL) throws -> Tensor {
-        let pixels: Tensor
-        do {
-            pixels = try PNG.readTensor(from: url, channels: 3)                              // [3, H, W] in [0, 1]
-        } catch {
-            throw ChapterError("cannot read \(url.path) as a PNG image; pass a valid PNG file with --image.")
-        }
+        // The reader's own sentence says what is wrong: missing, unreadable, not a PNG, too large.
+        let pixels = try PNG.readTensor(from: url, channels: 3)                               // [3, H, W] in [0, 1]
         let square = ImageTransforms.centerCropResize(pixels, size: imageSize)               // [3, S, S]
         print(String(format: "photo %@: %d x %d, centre-cropped and resized to %d x %d, scaled to [-1, 1]",
                      url.lastPathComponent, pixels.shape[2], pixels.shape[1], imageSize, imageSize))

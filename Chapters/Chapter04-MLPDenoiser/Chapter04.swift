@@ -27,34 +27,35 @@ struct Chapter04: ParsableCommand {
 
     @OptionGroup var common: ChapterOptions
 
-    @Option(help: "Base recipe: improved (default) or tutorial (InFoCusp as published: buffer shuffle, T = 250 unscaled, constant lr).")
+    @Option(parsing: .unconditional, help: "Base recipe: improved (default) or tutorial (InFoCusp as published: buffer shuffle, T = 250 unscaled, constant lr).")
     var recipe = "improved"
-    @Option(help: "Diffusion steps T.") var timesteps: Int?
-    @Option(help: "Noise schedule: linear, quadratic, cosine or sigmoid.") var schedule: String?
-    @Option(help: "Rescale the linear betas by 1000/T so that the signal left at t = T is ~0 (yes/no).")
+    @Option(parsing: .unconditional, help: "Diffusion steps T.") var timesteps: Int?
+    @Option(parsing: .unconditional, help: "Noise schedule: linear, quadratic, cosine or sigmoid.") var schedule: String?
+    @Option(parsing: .unconditional, help: "Rescale the linear betas by 1000/T so that the signal left at t = T is ~0 (yes/no).")
     var rescaleBetas: String?
-    @Option(help: "Passes over the 8000 training points.") var epochs: Int?
-    @Option(help: "Points per training step.") var batchSize: Int?
-    @Option(help: "Adam's (peak) learning rate.") var lr: Float?
-    @Option(help: "Learning-rate schedule: constant or cosine.") var lrSchedule: String?
-    @Option(help: "Shuffling: full (new permutation each epoch) or buffer (tf.data's 1000-element buffer).")
+    @Option(parsing: .unconditional, help: "Passes over the 8000 training points.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Points per training step.") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Adam's (peak) learning rate.") var lr: Float?
+    @Option(parsing: .unconditional, help: "Learning-rate schedule: constant or cosine.") var lrSchedule: String?
+    @Option(parsing: .unconditional, help: "Shuffling: full (new permutation each epoch) or buffer (tf.data's 1000-element buffer).")
     var shuffle: String?
-    @Option(help: "First width of the MLP (128 in the tutorial; hidden widths w, w/2, w/4, w/8).") var width: Int?
-    @Option(name: .customLong("init"), help: "Weight initialisation: glorot (Keras, the tutorial's) or pytorch.")
+    @Option(parsing: .unconditional, help: "First width of the MLP (128 in the tutorial; hidden widths w, w/2, w/4, w/8).") var width: Int?
+    @Option(name: .customLong("init"), parsing: .unconditional, help: "Weight initialisation: glorot (Keras, the tutorial's) or pytorch.")
     var initialization: String?
-    @Option(help: "Decay of an EMA of the weights used for sampling (0 = off).") var emaDecay: Float?
-    @Option(help: "Reverse-process variance: posterior (beta-tilde) or beta.") var variance: String?
-    @Option(help: "Training loss: mse, l1 or huber.") var loss: String?
-    @Option(help: "Number of points to sample.") var samples = 1000
+    @Option(parsing: .unconditional, help: "Decay of an EMA of the weights used for sampling (0 = off).") var emaDecay: Float?
+    @Option(parsing: .unconditional, help: "Reverse-process variance: posterior (beta-tilde) or beta.") var variance: String?
+    @Option(parsing: .unconditional, help: "Training loss: mse, l1 or huber.") var loss: String?
+    @Option(parsing: .unconditional, help: "Number of points to sample (default 1000, --quick 300).") var samples: Int?
     @Flag(help: "Also train one model per ablation setting and draw them side by side.") var ablations = false
 
     mutating func run() throws {
-        setvbuf(stdout, nil, _IOLBF, 0)                     // progress lines appear at once, even in a pipe
-        let out = try common.start("Chapter04-MLPDenoiser")
         var recipe = try makeRecipe()
-        var sampleCount = samples
-        var gifFrames = 49
-        if common.quick { recipe.epochs = min(recipe.epochs, 4); sampleCount = min(samples, 300); gifFrames = 11 }
+        // --quick shrinks only what was not given on the command line.
+        if common.quick && epochs == nil { recipe.epochs = min(recipe.epochs, 4) }
+        let sampleCount = common.value(samples, normal: 1000, quick: 300)
+        let gifFrames = common.quick ? 11 : 49
+        try checkSizes(recipe, sampleCount: sampleCount)
+        let out = try common.start("Chapter04-MLPDenoiser")   // line-buffered stdout; the folder appears at the first write
         let schedule = try recipe.noiseSchedule
         let variance = ReverseVariance(rawValue: recipe.variance)!
 
@@ -147,9 +148,24 @@ struct Chapter04: ParsableCommand {
         if let variance { r.variance = variance }
         if let loss { r.loss = loss }
         try r.validate()
-        guard samples >= 1 else { throw ChapterError("--samples must be at least 1, got \(samples).") }
         return r
     }
+
+    /// Bounds on the work and memory the sizes ask for, checked before anything starts.
+    func checkSizes(_ r: Recipe, sampleCount: Int) throws {
+        try Bounds.check("--samples", sampleCount, in: 1...1_000_000)
+        let stepsPerEpoch = max(1, 8000 / r.batchSize)
+        let (steps, overflow) = r.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
+        guard !overflow, steps <= Chapter04.maxTrainingSteps else {
+            throw ChapterError("--epochs \(r.epochs) at \(stepsPerEpoch) steps per epoch is more than the \(Chapter04.maxTrainingSteps) training steps (about an hour) this chapter allows; lower --epochs to at most \(Chapter04.maxTrainingSteps / stepsPerEpoch).")
+        }
+        // The reverse process keeps every step's points for the GIF: (T + 1) × samples × 2 floats.
+        try Bounds.memory(Double(r.timesteps + 1) * Double(sampleCount) * 8 * 2,
+                          for: "sampling \(sampleCount) points through \(r.timesteps) steps", "lower --samples or --timesteps")
+    }
+
+    /// About an hour of training at 0.15 ms per step.
+    static let maxTrainingSteps = 20_000_000
 }
 
 /// What metrics.json holds: numbers only, no timings, so the same seed writes the same bytes.

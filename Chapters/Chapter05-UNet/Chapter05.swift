@@ -42,16 +42,16 @@ struct Chapter05: ParsableCommand {
 
     @OptionGroup var common: ChapterOptions
 
-    @Option(help: "Images in the fixed batch of the sanity run (--quick uses 4).")
+    @Option(parsing: .unconditional, help: "Images in the fixed batch of the sanity run (--quick uses 4).")
     var batch: Int?
 
-    @Option(help: "Adam steps on that batch (--quick uses 6).")
+    @Option(parsing: .unconditional, help: "Adam steps on that batch (--quick uses 6).")
     var steps: Int?
 
-    @Option(help: "Learning rate of Adam (the Annotated blog uses 1e-3).")
+    @Option(parsing: .unconditional, help: "Learning rate of Adam (the Annotated blog uses 1e-3).")
     var lr: Float = 1e-3
 
-    @Option(help: "Block of the U-Net: resnet (the Annotated blog) or convnext (the MindSpore port, with transposed-conv upsampling).")
+    @Option(parsing: .unconditional, help: "Block of the U-Net: resnet (the Annotated blog) or convnext (the MindSpore port, with transposed-conv upsampling).")
     var block = "resnet"
 
     /// The parameter counts of the PyTorch reference, printed by make_unet_fixture.py:
@@ -62,18 +62,25 @@ struct Chapter05: ParsableCommand {
 
     func run() throws {
         let clock = Stopwatch()
-        let batchSize = batch ?? (common.quick ? 4 : 8)
-        let stepCount = steps ?? (common.quick ? 6 : 30)
+        let batchSize = common.value(batch, normal: 8, quick: 4)
+        let stepCount = common.value(steps, normal: 30, quick: 6)
         guard batchSize >= 1 else { throw ChapterError("--batch must be at least 1, got \(batchSize).") }
         guard stepCount >= 2 else { throw ChapterError("--steps must be at least 2 to see the loss move, got \(stepCount).") }
+        // Backpropagation keeps every activation of the U-Net: about 30 MB per image.
+        try Bounds.check("--batch", batchSize, in: 1...256, "the sanity run keeps every activation, about 30 MB per image")
+        try Bounds.memory(Double(batchSize) * 30e6, for: "a batch of \(batchSize) images", "lower --batch")
+        try Bounds.check("--steps", stepCount, in: 2...100_000)
         guard lr > 0, lr.isFinite else { throw ChapterError("--lr must be a positive number, got \(lr).") }
         guard ["resnet", "convnext"].contains(block) else {
             throw ChapterError("unknown --block '\(block)'; choose resnet or convnext.")
         }
-        let out = try common.start("Chapter05-UNet")
+        let out = try common.start("Chapter05-UNet")   // line-buffered stdout; the folder appears at the first write
         // The images come from Debian's dataset-fashion-mnist; without it, stop before writing anything.
         let data: FashionMNIST
         do { data = try FashionMNIST(split: .train, limit: batchSize) } catch { throw ChapterError("\(error)") }
+        guard data.count >= batchSize else {
+            throw ChapterError("the Fashion-MNIST training file holds only \(data.count) images, fewer than --batch \(batchSize); lower --batch to at most \(data.count).")
+        }
         var rng = RandomGenerator(seed: common.seed)
 
         // MARK: 1. Build the model and print its summary

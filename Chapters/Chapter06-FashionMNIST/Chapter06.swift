@@ -61,7 +61,7 @@ struct Chapter06: ParsableCommand {
         guard (1...10_000).contains(sampleCount) else { throw ChapterError("--samples must be between 1 and 10000, got \(sampleCount).") }
         guard checkpointEvery >= 1 else { throw ChapterError("--checkpoint-every must be at least 1, got \(checkpointEvery).") }
         let out = try common.start("Chapter06-FashionMNIST")
-        StopSignal.install()
+        Interruption.stopPolitely()
 
         let model: Unet
         let diffusion: GaussianDiffusion
@@ -134,14 +134,14 @@ struct Chapter06: ParsableCommand {
                 progress.finish()
                 try saveProgressGrid(trainer, out: out)
             }
-            let interrupted = StopSignal.requested != nil || stepsHere == stopAfter
+            let interrupted = Interruption.requested != nil || stepsHere == stopAfter
             if interrupted || trainer.step % checkpointEvery == 0 || trainer.finished {
                 try TrainingCheckpoint.save(trainer, to: checkpointFile)
             }
             if interrupted {
                 progress.finish()
                 print("saved \(out.display("checkpoint.safetensors")) at step \(trainer.step); continue with --resume")
-                if let signal = StopSignal.requested { throw ExitCode(128 + signal) }
+                if let signal = Interruption.requested { throw ExitCode(128 + signal) }
                 throw ExitCode.success
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TinyTensor
 
 /// An error a user can cause while reading or writing pictures: a missing or corrupt file,
 /// an unwritable folder, frames of different sizes. `description` is one sentence that
@@ -31,10 +32,9 @@ enum AtomicFile {
     }
 
     /// A fresh temporary path next to `url` (same folder, so the rename stays on one disk).
-    static func temporaryURL(for url: URL) -> URL {
-        let name = ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        return url.deletingLastPathComponent().appendingPathComponent(name)
-    }
+    /// Named `.NAME.tmp-PID-RANDOM` and registered in `TemporaryFiles`, so an interrupted run
+    /// removes it and a later run sweeps it if the process was killed.
+    static func temporaryURL(for url: URL) -> URL { TemporaryFiles.url(for: url) }
 
     /// Moves the finished temporary file over the destination (atomic on POSIX).
     static func commit(_ temporary: URL, to url: URL) throws {
@@ -42,9 +42,10 @@ enum AtomicFile {
         chmod(temporary.path, 0o644)
         if rename(temporary.path, url.path) != 0 {
             let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
+            TemporaryFiles.discard(temporary)
             throw FigureError("Cannot write \(url.path) (\(reason)); check that the folder is writable.")
         }
+        TemporaryFiles.finished(temporary)
     }
 
     /// Writes `bytes` to `url` atomically, creating the folder if needed.
@@ -53,12 +54,13 @@ enum AtomicFile {
         let temporary = temporaryURL(for: url)
         guard let file = fopen(temporary.path, "wb") else {
             let reason = String(cString: strerror(errno))
+            TemporaryFiles.finished(temporary)
             throw FigureError("Cannot write into \(url.deletingLastPathComponent().path) (\(reason)); check that the folder is writable.")
         }
         let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
         let closed = fclose(file)
         if written != bytes.count || closed != 0 {
-            unlink(temporary.path)
+            TemporaryFiles.discard(temporary)
             throw FigureError("Writing \(url.path) failed after \(written) of \(bytes.count) bytes; check the free disk space.")
         }
         try commit(temporary, to: url)

@@ -1,5 +1,6 @@
 import CGIF
 import Foundation
+import TinyTensor
 
 /// Animated GIFs through giflib (`EGif*` calls; giflib reports errors by return value,
 /// so there is no `longjmp` to worry about).
@@ -64,6 +65,7 @@ public enum GIFWriter {
         let temporary = AtomicFile.temporaryURL(for: url)
         var error: Int32 = 0
         guard let gif = EGifOpenFileName(temporary.path, false, &error) else {
+            TemporaryFiles.discard(temporary)
             throw FigureError("Cannot write into \(url.deletingLastPathComponent().path) (giflib: \(describe(error))); check that the folder is writable.")
         }
         // The palette size must be a power of two (2...256): pad with black.
@@ -79,7 +81,7 @@ public enum GIFWriter {
                 let code = gif.pointee.Error
                 var ignored: Int32 = 0
                 EGifCloseFile(gif, &ignored)
-                unlink(temporary.path)
+                TemporaryFiles.discard(temporary)
                 throw FigureError("Writing \(url.path) failed at the \(step) (giflib: \(describe(code))); check the free disk space.")
             }
         }
@@ -106,7 +108,7 @@ public enum GIFWriter {
             }
         }
         guard EGifCloseFile(gif, &error) == GIF_OK else {
-            unlink(temporary.path)
+            TemporaryFiles.discard(temporary)
             throw FigureError("Writing \(url.path) failed while closing it (giflib: \(describe(error))); check the free disk space.")
         }
         try AtomicFile.commit(temporary, to: url)

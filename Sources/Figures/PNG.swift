@@ -6,9 +6,10 @@ import TinyTensor
 ///
 /// libpng reports errors with `longjmp`, which Swift cannot survive. The simplified API
 /// catches that jump inside libpng and returns 0 with a message in `image.message`; this
-/// file turns every such failure into a `FigureError`. Only 8-bit images are handled:
-/// greyscale, RGB, RGBA and palette files are read (converted to the layout you ask for),
-/// greyscale and RGB are written.
+/// file turns every such failure into a `FigureError`. Greyscale, RGB, RGBA and palette files
+/// of any bit depth are read into 8-bit pixels (16-bit samples scaled, 32768 → 128), after the
+/// header's size is checked against `maxPixels` and the file's length; greyscale and RGB are
+/// written.
 ///
 ///     try canvas.writePNG(to: URL(fileURLWithPath: "out/figure.png"))
 ///     let photo = try PNG.readRGB(from: URL(fileURLWithPath: "cat.png"))      // Canvas
@@ -71,24 +72,46 @@ public enum PNG {
         image.version = UInt32(PNG_IMAGE_VERSION)
         let begun = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
         guard begun != 0 else {
+            defer { png_image_free(&image) }
             throw notPNG(name, image)
         }
-        return try finish(&image, layout: layout, background: background, name: name)
+        return try finish(&image, layout: layout, background: background, name: name, fileBytes: bytes.count)
     }
 
-    /// Reads the PNG file at `url` into `layout`.
+    /// Reads the PNG file at `url` into `layout`. The file is read whole (at most `maxFileBytes`)
+    /// and its header checked against `maxPixels` and its own size before any pixel memory is taken.
     public static func read(from url: URL, layout: Layout, background: Color = .white)
         throws -> (pixels: [UInt8], width: Int, height: Int) {
-        guard FileManager.default.fileExists(atPath: url.path) else {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
             throw FigureError("No PNG file at \(url.path); check the path.")
         }
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_file(&image, url.path) != 0 else {
-            throw notPNG(url.path, image)
+        guard !isFolder.boolValue else {
+            throw FigureError("\(url.path) is a folder, not a PNG file; pass the path of a .png file.")
         }
-        return try finish(&image, layout: layout, background: background, name: url.path)
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            let reason = String(cString: strerror(errno))
+            throw FigureError("Cannot open \(url.path) (\(reason)); check its permissions (chmod a+r).")
+        }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()).map(Int.init) ?? 0
+        guard size <= maxFileBytes else {
+            throw FigureError("\(url.path) is \(size / 1_000_000) MB, more than the \(maxFileBytes / 1_000_000) MB a PNG may have here; shrink the image first.")
+        }
+        let data: Data
+        do {
+            try handle.seek(toOffset: 0)
+            data = try handle.readToEnd() ?? Data()
+        } catch {
+            throw FigureError("Reading \(url.path) failed (\(String(cString: strerror(errno)))); check the disk and the file.")
+        }
+        return try decode([UInt8](data), layout: layout, background: background, name: url.path)
     }
+
+    /// The largest image read, in pixels (64 megapixels, e.g. 8192 x 8192).
+    public static let maxPixels = 1 << 26
+    /// The largest PNG file read, in bytes.
+    public static let maxFileBytes = 1 << 30
 
     /// Reads a PNG file as an RGB canvas.
     public static func readRGB(from url: URL, background: Color = .white) throws -> Canvas {
@@ -125,15 +148,27 @@ public enum PNG {
     // MARK: Helpers
 
     private static func finish(_ image: inout png_image, layout: Layout, background: Color,
-                               name: String) throws -> (pixels: [UInt8], width: Int, height: Int) {
-        image.format = layout.rawValue
+                               name: String, fileBytes: Int) throws -> (pixels: [UInt8], width: Int, height: Int) {
+        defer { png_image_free(&image) }
         let width = Int(image.width), height = Int(image.height)
-        var pixels = [UInt8](repeating: 0, count: width * height * layout.channels)
+        // Check the header before allocating: a sane size, and no more pixels than the file's
+        // compressed bytes can hold (deflate expands at most 1032-fold; 1-bit pixels are 8 a byte).
+        let (pixelCount, overflow) = width.multipliedReportingOverflow(by: height)
+        guard width > 0, height > 0, !overflow, pixelCount <= maxPixels else {
+            throw FigureError("\(name) claims \(width) x \(height) pixels, more than the \(maxPixels / 1_000_000) megapixels read here; use a smaller image.")
+        }
+        guard pixelCount <= 8 * 1032 * fileBytes + (1 << 16) else {
+            throw FigureError("\(name) claims \(width) x \(height) pixels but has only \(fileBytes) bytes, too few to hold them; the file is damaged, re-export or re-download it.")
+        }
+        // 16-bit files without gamma information hold sRGB-encoded values like 8-bit ones;
+        // without this flag libpng would take them as linear light and brighten them.
+        image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
+        image.format = layout.rawValue
+        var pixels = [UInt8](repeating: 0, count: pixelCount * layout.channels)
         var back = png_color(red: background.r, green: background.g, blue: background.b)
         let ok = pixels.withUnsafeMutableBytes {
             png_image_finish_read(&image, &back, $0.baseAddress, Int32(width * layout.channels), nil)
         }
-        defer { png_image_free(&image) }
         guard ok != 0 else {
             throw FigureError("\(name) is a damaged PNG (libpng: \(message(image))); re-export or re-download it.")
         }

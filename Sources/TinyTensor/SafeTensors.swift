@@ -14,11 +14,26 @@ import Foundation
 public enum SafeTensors {
     /// Reads every tensor of a file, in file order, and its `__metadata__`.
     public static func read(_ url: URL) throws -> (tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) {
-        let bytes: Data
-        do { bytes = try Data(contentsOf: url) } catch {
-            throw SafeTensorsError("could not read \(url.path) (\(error.localizedDescription)); check that the file exists and is readable.")
+        return try decode(readBytes(url), file: url.lastPathComponent)
+    }
+
+    /// The bytes of a file, or one sentence naming what is wrong (missing, a folder, not readable).
+    static func readBytes(_ url: URL) throws -> Data {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+            throw SafeTensorsError("no checkpoint at \(url.path); check the path.")
         }
-        return try decode(bytes, file: url.lastPathComponent)
+        guard !isFolder.boolValue else {
+            throw SafeTensorsError("\(url.path) is a folder, not a safetensors file; pass the path of the .safetensors file.")
+        }
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            let reason = String(cString: strerror(errno))
+            throw SafeTensorsError("cannot open \(url.path) (\(reason)); check its permissions (chmod a+r).")
+        }
+        defer { try? handle.close() }
+        do { return try handle.readToEnd() ?? Data() } catch {
+            throw SafeTensorsError("reading \(url.path) failed (\(String(cString: strerror(errno)))); check the disk and re-save the checkpoint.")
+        }
     }
 
     /// Parses safetensors bytes; `file` names the source in error messages.
@@ -27,6 +42,9 @@ public enum SafeTensors {
             throw SafeTensorsError("\(file) is truncated: \(bytes.count) bytes, fewer than the 8-byte header length; the file was cut off or is not a safetensors checkpoint.")
         }
         let headerLength = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= maxHeaderLength else {
+            throw SafeTensorsError("\(file) is not a safetensors file: its header claims \(headerLength) bytes, more than the \(maxHeaderLength) the format allows; re-save the checkpoint.")
+        }
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw SafeTensorsError("\(file) is truncated or not a safetensors file: its header claims \(headerLength) bytes but only \(bytes.count - 8) follow; re-save the checkpoint.")
         }
@@ -48,28 +66,42 @@ public enum SafeTensors {
         // Sorted so the first problem reported is the same on every run.
         for (name, value) in header.sorted(by: { $0.key < $1.key }) where name != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  shape.count == (info["shape"] as? [Any])?.count,
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  offsets.count == 2 else {
+                  let rawShape = info["shape"] as? [Any], let rawOffsets = info["data_offsets"] as? [Any],
+                  rawOffsets.count == 2 else {
                 throw SafeTensorsError("\(file) has a bad header: tensor '\(name)' lacks a dtype, shape or data_offsets pair; the file is corrupt.")
             }
             guard dtype == "F32" else {
                 throw SafeTensorsError("\(file): tensor '\(name)' has dtype \(dtype), but only F32 is supported; convert the checkpoint to float32 (in PyTorch: {k: v.float() for k, v in state.items()}).")
             }
+            let shape = rawShape.compactMap(wholeNumber), offsets = rawOffsets.compactMap(wholeNumber)
+            guard shape.count == rawShape.count, offsets.count == 2 else {
+                throw SafeTensorsError("\(file) has a bad header: tensor '\(name)' has shape \(rawShape) and offsets \(rawOffsets), which are not all whole numbers ≥ 0; the file is corrupt.")
+            }
+            guard shape.count <= 16 else {
+                throw SafeTensorsError("\(file) has a bad header: tensor '\(name)' has \(shape.count) dimensions, more than 16; the file is corrupt.")
+            }
             let (begin, end) = (offsets[0], offsets[1])
-            guard begin >= 0, end >= begin, shape.allSatisfy({ $0 >= 0 }) else {
-                throw SafeTensorsError("\(file) has a bad header: tensor '\(name)' has offsets [\(begin), \(end)] and shape \(shape); the file is corrupt.")
+            guard end >= begin else {
+                throw SafeTensorsError("\(file) has a bad header: tensor '\(name)' has offsets [\(begin), \(end)] that end before they begin; the file is corrupt.")
             }
             guard end <= dataCount else {
                 throw SafeTensorsError("\(file) is truncated: tensor '\(name)' needs bytes \(begin)..<\(end) of the data section, which has only \(dataCount) bytes; re-save the checkpoint.")
             }
-            guard end - begin == 4 * shape.product else {
-                throw SafeTensorsError("\(file) has a bad header: tensor '\(name)' of shape \(shape) needs \(4 * shape.product) bytes but its offsets span \(end - begin); the file is corrupt.")
+            // The element count, overflow-checked: a shape like [2^40, 2^40] must not wrap around.
+            var elements = 1, overflow = false
+            for d in shape where !overflow {
+                (elements, overflow) = elements.multipliedReportingOverflow(by: d)
+                overflow = overflow || elements > dataCount / 4
+            }
+            guard !overflow, 4 * elements == end - begin else {
+                throw SafeTensorsError("\(file) has a bad header: tensor '\(name)' of shape \(shape) does not fit its \(end - begin) bytes at offsets [\(begin), \(end)]; the file is corrupt.")
             }
             entries.append((name, begin, end, shape))
         }
-        entries.sort { ($0.begin, $0.name) < ($1.begin, $1.name) }   // file order
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }   // file order
+        for (a, b) in zip(entries, entries.dropFirst()) where b.begin < a.end {
+            throw SafeTensorsError("\(file) has a bad header: tensors '\(a.name)' and '\(b.name)' share bytes (offsets [\(a.begin), \(a.end)] and [\(b.begin), \(b.end)]); the file is corrupt.")
+        }
         let tensors = entries.map { e -> (name: String, tensor: Tensor) in
             var values = [Float](repeating: 0, count: e.shape.product)
             _ = values.withUnsafeMutableBytes { dst in
@@ -81,6 +113,17 @@ public enum SafeTensors {
             return (e.name, Tensor(values, shape: e.shape))
         }
         return (tensors, metadata)
+    }
+
+    /// The largest header accepted (the reference implementation's limit, 100 MB).
+    public static let maxHeaderLength: UInt64 = 100_000_000
+
+    /// A JSON number that is a whole number in 0 ... 2^53 as an Int, else nil.
+    static func wholeNumber(_ value: Any) -> Int? {
+        guard let n = value as? NSNumber else { return nil }
+        let d = n.doubleValue
+        guard d.isFinite, d >= 0, d <= 9_007_199_254_740_992, d.rounded(.towardZero) == d else { return nil }
+        return Int(d)
     }
 
     /// The bytes of a safetensors file holding `tensors` in the given order.
@@ -116,20 +159,30 @@ public enum SafeTensors {
     /// `url`, so a crash never leaves a half-written checkpoint behind.
     public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL) throws {
         let data = encode(tensors, metadata: metadata)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try data.write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                throw SafeTensorsError("could not rename \(temporary.path) to \(url.path) (errno \(errno)).")
-            }
-        } catch let error as SafeTensorsError {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw SafeTensorsError("could not write \(url.path) (\(error.localizedDescription)); check that the folder exists and is writable.")
+        var isFolder: ObjCBool = false
+        let folder = url.deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw SafeTensorsError("cannot write \(url.path): the folder \(folder.path) does not exist; create it or choose another path.")
         }
+        let temporary = TemporaryFiles.url(for: url)            // .NAME.tmp-PID-RANDOM, removed on SIGINT
+        guard let file = fopen(temporary.path, "wb") else {
+            let reason = String(cString: strerror(errno))
+            TemporaryFiles.finished(temporary)
+            throw SafeTensorsError("cannot write into \(folder.path) (\(reason)); check that the folder is writable.")
+        }
+        let written = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        let closed = fclose(file)
+        guard written == data.count, closed == 0 else {
+            TemporaryFiles.discard(temporary)
+            throw SafeTensorsError("writing \(url.path) stopped after \(written) of \(data.count) bytes; check the free disk space.")
+        }
+        chmod(temporary.path, 0o644)
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            TemporaryFiles.discard(temporary)
+            throw SafeTensorsError("cannot write \(url.path) (\(reason)); check that the folder is writable and the name is not a folder.")
+        }
+        TemporaryFiles.finished(temporary)
     }
 
     static func jsonString(_ s: String) -> String {

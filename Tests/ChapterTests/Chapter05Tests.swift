@@ -7,7 +7,7 @@ import Testing
     @Test func quickRunWritesFiguresAndACheckpoint() throws {
         let run = try ChapterRunner.run("Chapter05-UNet", ["--quick"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.files == ["feature_maps.png", "sanity_loss.png", "summary.json", "time_embedding.png", "unet.safetensors"])
+        #expect(run.files == ["feature_maps.png", "run.json", "sanity_loss.png", "summary.json", "time_embedding.png", "unet.safetensors"])
         #expect(run.stdout.contains("2,020,257 parameters — equal"))
         #expect(run.stdout.contains("mid_attn           [4, 112, 7, 7]"))
         #expect(run.stdout.contains("falling, as it must"))

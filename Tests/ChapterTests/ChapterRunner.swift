@@ -40,14 +40,16 @@ enum ChapterRunner {
             .appendingPathComponent("chapter-tests-\(tag)-\(UUID().uuidString)", isDirectory: true)
     }
 
-    /// Runs `name` with `arguments` plus `--output <fresh folder>` (or `output`), from the package
-    /// root; `environment` adds or overrides environment variables.
+    /// Runs `name` with `arguments` plus `--output <fresh folder>`, from the package root;
+    /// `environment` adds or overrides environment variables.
+    /// `output` reuses a folder (e.g. one an earlier run wrote); `passOutput: false` leaves the
+    /// `--output` option out (the arguments carry their own).
     static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:],
-                    output: URL? = nil) throws -> ChapterRun {
+                    output: URL? = nil, passOutput: Bool = true) throws -> ChapterRun {
         let folder = output ?? temporaryFolder(name)
         let process = Process()
         process.executableURL = try binary(name)
-        process.arguments = arguments + ["--output", folder.path]
+        process.arguments = arguments + (passOutput ? ["--output", folder.path] : [])
         process.currentDirectoryURL = root
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()

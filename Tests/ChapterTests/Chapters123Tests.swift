@@ -5,7 +5,7 @@ import Testing
     @Test func quickRunChecksTheClusters() throws {
         let run = try ChapterRunner.run("Chapter01-Clusters", ["--quick"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.files == ["clusters.png"])
+        #expect(run.files == ["clusters.png", "run.json"])
         #expect(run.stdout.contains("2000 samples of 2 dimensions in the clusters training data"))
         #expect(run.stdout.contains("PASS"))
         #expect(run.stdout.contains("(-4.00,  0.00)"))
@@ -15,7 +15,7 @@ import Testing
         for name in ["moons", "circles", "spiral"] {
             let run = try ChapterRunner.run("Chapter01-Clusters", ["--quick", "--dataset", name])
             #expect(run.status == 0)
-            #expect(run.files == ["\(name).png"])
+            #expect(run.files == ["\(name).png", "run.json"].sorted())
         }
     }
 
@@ -39,7 +39,7 @@ import Testing
     @Test func quickRunWritesEveryFigureAndTheTables() throws {
         let run = try ChapterRunner.run("Chapter02-Schedules", ["--quick"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.files == ["alpha_bar.png", "betas.png", "derived.png", "schedules.csv", "signal_left.png", "snr.png"])
+        #expect(run.files == ["alpha_bar.png", "betas.png", "derived.png", "run.json", "schedules.csv", "signal_left.png", "snr.png"])
         // The linear schedule at T = 1000, t = 999: beta, alpha-bar, √ᾱ, √(1 − ᾱ), posterior variance.
         #expect(run.stdout.contains("  999  0.020000    0.000040   0.006353    0.999980   0.0200000"))
         // Signal left at T = 250 (the 2D tutorial) and T = 300 (the Annotated Diffusion).
@@ -58,7 +58,7 @@ import Testing
 
     @Test func badInputIsOneSentence() throws {
         let cases: [([String], String)] = [
-            (["--timesteps", "0"], "at least 1"),
+            (["--timesteps", "0"], "between 1 and 100000"),
             (["--schedules", "linear,cosin"], "unknown noise schedule 'cosin'"),
             (["--beta-start", "0.1", "--beta-end", "0.01"], "0 < beta-start < beta-end < 1"),
             (["--at", "0,x"], "--at"),
@@ -77,7 +77,7 @@ import Testing
     @Test func quickRunAgreesWithTheChainAndWritesTheDemos() throws {
         let run = try ChapterRunner.run("Chapter03-Forward", ["--quick"])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.files == ["cat_forward.gif", "cat_noised.png", "forward_2d.gif", "forward_2d.png"])
+        #expect(run.files == ["cat_forward.gif", "cat_noised.png", "forward_2d.gif", "forward_2d.png", "run.json"])
         #expect(run.stdout.contains("check: largest |z| = "))
         #expect(run.stdout.contains("PASS"))
         #expect(run.stdout.contains("photo chelsea.png: 451 x 300, centre-cropped and resized to 128 x 128"))
@@ -105,7 +105,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: junk) }
         let corrupt = try ChapterRunner.run("Chapter03-Forward", ["--quick", "--image", junk.path])
         #expect(corrupt.status == 1)
-        #expect(errorLine(corrupt).contains("cannot read"))
+        #expect(errorLine(corrupt).contains("is not a readable PNG"))
         #expect(corrupt.stderr.split(separator: "\n").count == 1)
         #expect(corrupt.files.isEmpty)
     }

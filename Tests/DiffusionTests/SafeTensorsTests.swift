@@ -106,7 +106,7 @@ func errorMessage(_ body: () throws -> Void) -> String {
         #expect(errorMessage { _ = try SafeTensors.decode(file(#"{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: 8)) }
             .contains("'w'"))
         #expect(errorMessage { _ = try SafeTensors.decode(file(#"{"w":{"dtype":"F32"}}"#)) }.contains("'w'"))
-        #expect(errorMessage { _ = try SafeTensors.read(temporaryFile("does_not_exist.safetensors")) }.contains("could not read"))
+        #expect(errorMessage { _ = try SafeTensors.read(temporaryFile("does_not_exist.safetensors")) }.contains("no checkpoint at"))
     }
 
     @Test func mismatchedCheckpointsNameTheTensorAndLeaveTheModelUnchanged() throws {
@@ -126,5 +126,89 @@ func errorMessage(_ body: () throws -> Void) -> String {
 
         let extra = model.namedParameters() + [("extra.weight", Tensor([1], shape: [1]))]
         #expect(errorMessage { try model.loadStateDict(extra, strict: true) }.contains("extra.weight"))
+    }
+}
+
+/// Headers that lie: every one is refused with a sentence before any tensor memory is taken.
+@Suite struct SafeTensorsHeaderChecks {
+    /// A file with `header` (JSON text) and `dataBytes` zero bytes of data.
+    static func file(_ header: String, dataBytes: Int) -> Data {
+        var h = Array(header.utf8)
+        h += [UInt8](repeating: 0x20, count: (8 - h.count % 8) % 8)
+        var out = Data()
+        withUnsafeBytes(of: UInt64(h.count).littleEndian) { out.append(contentsOf: $0) }
+        return out + Data(h) + Data(count: dataBytes)
+    }
+
+    static func message(_ header: String, dataBytes: Int = 16) -> String {
+        errorMessage { _ = try SafeTensors.decode(file(header, dataBytes: dataBytes), file: "x.safetensors") }
+    }
+
+    @Test func overflowingShapeIsRefused() {
+        // 2^32 · 2^32 · 4 wraps to 0 in 64-bit arithmetic; an unchecked product would pass [0, 0].
+        let text = Self.message(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#)
+        #expect(text.contains("does not fit"), "\(text)")
+        let big = Self.message(#"{"w":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,16]}}"#)
+        #expect(big.contains("does not fit"), "\(big)")
+    }
+
+    @Test func nonIntegerShapesAndOffsetsAreRefused() {
+        for shape in ["[2.5]", "[-1]", "[\"2\"]", "[1e300]"] {
+            let text = Self.message(#"{"w":{"dtype":"F32","shape":"# + shape + #","data_offsets":[0,8]}}"#)
+            #expect(text.contains("not all whole numbers"), "\(shape): \(text)")
+        }
+        let offsets = Self.message(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0.5,8]}}"#)
+        #expect(offsets.contains("not all whole numbers"))
+    }
+
+    @Test func offsetsOutsideTheFileAndOverlapsAreRefused() {
+        let outside = Self.message(#"{"w":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}"#)
+        #expect(outside.contains("is truncated"), "\(outside)")
+        let backwards = Self.message(#"{"w":{"dtype":"F32","shape":[0],"data_offsets":[8,4]}}"#)
+        #expect(backwards.contains("end before they begin"), "\(backwards)")
+        let overlap = Self.message(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#)
+        #expect(overlap.contains("'a' and 'b' share bytes"), "\(overlap)")
+        let hugeHeader = errorMessage {
+            var d = Data(); withUnsafeBytes(of: UInt64.max.littleEndian) { d.append(contentsOf: $0) }
+            _ = try SafeTensors.decode(d + Data(count: 8))
+        }
+        #expect(hugeHeader.contains("more than the 100000000"), "\(hugeHeader)")
+    }
+
+    @Test func validEdgeCasesStillLoad() throws {
+        let d = Self.file(#"{"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"e":{"dtype":"F32","shape":[0,3],"data_offsets":[4,4]}}"#, dataBytes: 4)
+        let file = try SafeTensors.decode(d)
+        #expect(file.tensors.map(\.name) == ["s", "e"] && file.tensors[1].tensor.shape == [0, 3])
+    }
+
+    @Test func readAndWriteErrorsSayWhatIsTrue() throws {
+        let missingFolder = URL(fileURLWithPath: "/nonexistent-\(UUID().uuidString)/unet.safetensors")
+        let write = errorMessage { try SafeTensors.write([("a", Tensor([1, 2]))], to: missingFolder) }
+        #expect(write.contains("does not exist") && !write.contains("NSCocoaErrorDomain"), "\(write)")
+        let read = errorMessage { _ = try SafeTensors.read(missingFolder) }
+        #expect(read.contains("no checkpoint at"), "\(read)")
+        let folder = temporaryFile("x").deletingLastPathComponent()
+        let readFolder = errorMessage { _ = try SafeTensors.read(folder) }
+        #expect(readFolder.contains("is a folder"), "\(readFolder)")
+    }
+
+    @Test func temporaryFilesAreNamedRegisteredAndSwept() throws {
+        let url = temporaryFile("unet.safetensors")
+        let folder = url.deletingLastPathComponent()
+        let temporary = TemporaryFiles.url(for: url)
+        #expect(temporary.lastPathComponent.hasPrefix(".unet.safetensors.tmp-\(getpid())-"))
+        #expect(TemporaryFiles.owner(ofTemporaryName: temporary.lastPathComponent) == getpid())
+        FileManager.default.createFile(atPath: temporary.path, contents: Data([1]))
+        #expect(TemporaryFiles.registered.contains(temporary.path))
+        TemporaryFiles.discard(temporary)
+        #expect(!FileManager.default.fileExists(atPath: temporary.path) && !TemporaryFiles.registered.contains(temporary.path))
+        // Left by killed runs (a PID that cannot exist), in the new and the old naming: swept.
+        // Ours (this PID) and ordinary files stay.
+        let dead = Int32.max - 7
+        let names = [".a.png.tmp-\(dead)-12", ".unet.safetensors.\(dead).tmp", ".b.png.tmp-\(getpid())-1", "c.png", ".hidden"]
+        for n in names { FileManager.default.createFile(atPath: folder.appendingPathComponent(n).path, contents: Data()) }
+        let swept = TemporaryFiles.sweepStale(in: folder)
+        #expect(swept == [".a.png.tmp-\(dead)-12", ".unet.safetensors.\(dead).tmp"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == [".b.png.tmp-\(getpid())-1", ".hidden", "c.png"])
     }
 }
