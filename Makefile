@@ -5,6 +5,8 @@
 #
 # Other targets: make build, make bench, make fixtures (needs python3 + torch), make clean,
 # make fuzz FUZZ_MINUTES=10 (libFuzzer on the IDX, PNG and safetensors readers).
+# make bench-avx2 / make test-avx2 build for x86-64-v3 (AVX2 + FMA, no AVX-512) in .build-avx2
+# and run the benchmarks / the test suite there (the AVX2 code path, on any x86-64 machine with AVX2).
 
 SWIFT      ?= swift
 APT_PKGS   := libpng-dev libgif-dev pkg-config zlib1g-dev dataset-fashion-mnist
@@ -13,7 +15,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO_CHAPTERS := Chapter01-Clusters Chapter02-Schedules Chapter03-Forward Chapter04-MLPDenoiser Chapter05-UNet
 TEST_FLAGS := -c release -Xswiftc -enable-testing
 
-.PHONY: demo test build bench deps fixtures clean fuzz
+.PHONY: demo test build bench bench-avx2 test-avx2 deps fixtures clean fuzz
 
 ## Install the Debian packages that are missing (apt-get update only when something is missing).
 deps:
@@ -46,12 +48,24 @@ test: deps
 bench: build
 	./.build/release/Benchmarks
 
+## The AVX2 build (TINYTENSOR_MARCH is read by Package.swift), in its own scratch folder.
+AVX2 := TINYTENSOR_MARCH=x86-64-v3
+AVX2_SCRATCH := --scratch-path .build-avx2
+
+bench-avx2: deps
+	$(AVX2) $(SWIFT) build -c release $(AVX2_SCRATCH)
+	./.build-avx2/release/Benchmarks
+
+test-avx2: deps
+	$(AVX2) $(SWIFT) build $(TEST_FLAGS) $(AVX2_SCRATCH)
+	$(AVX2) $(SWIFT) test $(TEST_FLAGS) $(AVX2_SCRATCH)
+
 ## Regenerate the PyTorch fixtures (maintainers only; tests never need Python).
 fixtures:
 	@for s in $$(find Tests -name 'make_*fixture*.py'); do echo "python3 $$s"; python3 $$s || exit 1; done
 
 clean:
-	rm -rf .build .build-fuzz
+	rm -rf .build .build-fuzz .build-avx2
 
 ## Fuzz the three readers with libFuzzer (Swift's -sanitize=fuzzer), FUZZ_MINUTES each, one
 ## after the other at the lowest priority. Crashing inputs land in Fuzz/crashes/; the corpus

@@ -2,16 +2,39 @@
 // Diffusion from Scratch in Swift — see README.md ("How the code is organised").
 import Foundation
 import PackageDescription
+import Foundation
 
 // Swift's default x86-64 target is SSE2 only: no AVX, no FMA. The fast kernels ask the
-// compiler for the build machine's own instructions. On other architectures (Apple
-// silicon, aarch64 Linux) NEON is the baseline and no flag is needed.
+// compiler for the build machine's own instructions (`-march=native`), or for the target
+// named by the environment variable TINYTENSOR_MARCH (e.g. `x86-64-v3` = AVX2 + FMA, to
+// build and test the AVX2 path on an AVX-512 machine; `make bench-avx2`, `make test-avx2`).
+// Swift has no `#if` for CPU features, so when the target has AVX-512 this file defines
+// TINYTENSOR_AVX512, which selects the GEMM's 32-register tile (GEMMMicroKernel.swift); for
+// `native` it looks for the `avx512f` flag in /proc/cpuinfo (Linux; elsewhere: no AVX-512).
+// On other architectures (Apple silicon, aarch64 Linux) NEON is the baseline and no flag
+// is needed.
 // `-fno-math-errno`: on Linux, `Float.squareRoot()` goes through C's `__builtin_sqrtf`,
 // which must set errno for negative inputs; that turns every square root into a branch and
 // a possible library call, and stops loops with a square root (Adam, norms) from being
 // vectorised. We never read errno, so the flag makes them one instruction (10x on Adam).
+let march = ProcessInfo.processInfo.environment["TINYTENSOR_MARCH"] ?? "native"
+
+/// Whether `-march=<march>` includes AVX-512 (F).
+func hasAVX512(_ march: String) -> Bool {
+    if march == "native" {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?
+            .split(separator: " ").contains("avx512f") ?? false
+    }
+    let avx512Targets = ["x86-64-v4", "knl", "knm", "skylake-avx512", "cascadelake", "cooperlake", "cannonlake",
+                         "icelake-client", "icelake-server", "tigerlake", "sapphirerapids", "graniterapids",
+                         "emeraldrapids", "rocketlake", "znver4", "znver5"]
+    return avx512Targets.contains(march)
+}
+
 #if arch(x86_64)
-let fastFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=native", "-Xcc", "-fno-math-errno"])]
+let fastFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=\(march)", "-Xcc", "-fno-math-errno"])]
+    + (hasAVX512(march) ? [.define("TINYTENSOR_AVX512")] : [])
 #else
 let fastFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
 #endif

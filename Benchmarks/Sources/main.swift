@@ -67,7 +67,24 @@ if chosen.isEmpty || chosen.contains("all") { chosen = sections.map(\.name) }
 
 Parallel.threadCount = options.threads
 print("Benchmarks: \(chosen.joined(separator: ", ")); threads \(options.threads); load average \(Timing.loadAverage() ?? "unknown")")
+print("CPU: \(cpuModel()); GEMM micro-kernel: \(GEMMMicroKernel.name)")
 for section in sections where chosen.contains(section.name) {
     print("")
     section.run(options)
+}
+
+/// The processor's name (Linux: /proc/cpuinfo's "model name"; elsewhere the architecture).
+func cpuModel() -> String {
+    if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+       let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+       let colon = line.firstIndex(of: ":") {
+        let flags = info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ") ?? []
+        let simd = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : "no AVX2"
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) + " (has \(simd))"
+    }
+    #if arch(arm64)
+    return "arm64"
+    #else
+    return "unknown"
+    #endif
 }

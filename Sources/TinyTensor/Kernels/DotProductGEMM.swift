@@ -10,8 +10,12 @@
 /// from memory (no packing) and does 24 fused multiply-adds; lane l sums the products with
 /// p ≡ l (mod 16). At the end of a K block the 16 lanes are added up (`sum()`) onto C.
 ///
+/// With AVX2 or NEON (the narrow GEMM tile, GEMMMicroKernel.swift) the 24 accumulators would
+/// need 48 ymm registers and spill, so the tile there is 2 × 3 (6 accumulators, 12 ymm).
+///
 /// K blocks (`kBlock`) depend only on K, and every element is summed the same way wherever
-/// its tile sits, so the result depends only on the operands, never on the thread count.
+/// its tile sits (or whatever the tile), so the result depends only on the operands, never
+/// on the thread count or the build.
 enum DotProductGEMM {
     /// Columns of K per block: the 6 rows of B a tile reads (24 KB) stay in L1 while the
     /// 4 rows of A are reused across the whole row of tiles from L2.
@@ -27,6 +31,20 @@ enum DotProductGEMM {
                                             _ b5: SIMD16<Float>) {
             c0.addProduct(a, b0); c1.addProduct(a, b1); c2.addProduct(a, b2)
             c3.addProduct(a, b3); c4.addProduct(a, b4); c5.addProduct(a, b5)
+        }
+
+        @inline(__always) init() {}
+        @inline(__always) init(c0: SIMD16<Float>, c1: SIMD16<Float>, c2: SIMD16<Float>) {
+            self.c0 = c0; self.c1 = c1; self.c2 = c2
+        }
+
+        /// The first `count` (3) sums, for the narrow tile: the same expressions as `store`.
+        @inline(__always) func store(_ c: UnsafeMutablePointer<Float>, beta: Float, count: Int) {
+            if beta == 0 {
+                c[0] = c0.sum(); c[1] = c1.sum(); c[2] = c2.sum()
+            } else {
+                c[0] = c0.sum() + beta * c[0]; c[1] = c1.sum() + beta * c[1]; c[2] = c2.sum() + beta * c[2]
+            }
         }
 
         @inline(__always) func store(_ c: UnsafeMutablePointer<Float>, beta: Float) {
@@ -53,6 +71,11 @@ enum DotProductGEMM {
         var p0 = 0
         repeat {
             let kb = min(kBlock, k - p0), betaHere: Float = p0 == 0 ? beta : 1
+            if GEMMMicroKernel.tile == .narrow {
+                runNarrow(m: m, n: n, kb: kb, a: a + p0, lda: lda, b: b + p0, ldb: ldb, beta: betaHere, c: c, ldc: ldc)
+                p0 += kb
+                continue
+            }
             for i in stride(from: 0, to: m, by: 4) {
                 for j in stride(from: 0, to: n, by: 6) {
                     if m - i >= 4 && n - j >= 6 {
@@ -87,6 +110,42 @@ enum DotProductGEMM {
         if p < kb { step(p, kb - p) }
         r0.store(c, beta: beta); r1.store(c + ldc, beta: beta)
         r2.store(c + 2 * ldc, beta: beta); r3.store(c + 3 * ldc, beta: beta)
+    }
+
+    /// One K block of C with 2 × 3 tiles (for 16 vector registers; see the type's comment).
+    static func runNarrow(m: Int, n: Int, kb: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                          ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for i in stride(from: 0, to: m, by: 2) {
+            for j in stride(from: 0, to: n, by: 3) {
+                if m - i >= 2 && n - j >= 3 {
+                    tile2x3(kb: kb, a: a + i * lda, lda: lda, b: b + j * ldb, ldb: ldb,
+                            beta: beta, c: c + i * ldc + j, ldc: ldc)
+                } else {
+                    edge(rows: min(2, m - i), cols: min(3, n - j), kb: kb, a: a + i * lda, lda: lda,
+                         b: b + j * ldb, ldb: ldb, beta: beta, c: c + i * ldc + j, ldc: ldc)
+                }
+            }
+        }
+    }
+
+    /// One full 2 × 3 tile over one K block: the same sums as `tile`, six at a time.
+    @inline(never)
+    static func tile2x3(kb: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(), c02 = SIMD16<Float>()
+        var c10 = SIMD16<Float>(), c11 = SIMD16<Float>(), c12 = SIMD16<Float>()
+        @inline(__always) func step(_ p: Int, _ count: Int) {
+            let b0 = load(b + p, count: count), b1 = load(b + ldb + p, count: count)
+            let b2 = load(b + 2 * ldb + p, count: count)
+            let a0 = load(a + p, count: count), a1 = load(a + lda + p, count: count)
+            c00.addProduct(a0, b0); c01.addProduct(a0, b1); c02.addProduct(a0, b2)
+            c10.addProduct(a1, b0); c11.addProduct(a1, b1); c12.addProduct(a1, b2)
+        }
+        var p = 0
+        while p + 16 <= kb { step(p, 16); p += 16 }
+        if p < kb { step(p, kb - p) }
+        Row(c0: c00, c1: c01, c2: c02).store(c, beta: beta, count: 3)
+        Row(c0: c10, c1: c11, c2: c12).store(c + ldc, beta: beta, count: 3)
     }
 
     /// A partial tile at the bottom or right edge: the same sums, one element at a time.

@@ -8,9 +8,10 @@
 ///
 /// How it is fast (the "GotoBLAS / BLIS" scheme, in three files):
 ///
-/// 1. **Register tile** (GEMMMicroKernel.swift). A 14 × 32 (or 12 × 32) tile of C lives in
-///    28 (24) SIMD registers while the kernel streams through K; each loaded value feeds 14 or 32
-///    fused multiply-adds instead of one.
+/// 1. **Register tile** (GEMMMicroKernel.swift). A tile of C lives in SIMD registers while the
+///    kernel streams through K, so each loaded value feeds many fused multiply-adds instead of
+///    one: with AVX-512 a 14 × 32 (or 12 × 32) tile in 28 (24) zmm registers; with AVX2 or NEON
+///    a 6 × 16 tile (12 ymm / 24 q registers) run twice over each 32-wide panel.
 /// 2. **Packing** (GEMMPack.swift). Blocks of A and B are copied into the order the
 ///    kernel reads them, so its loads are sequential and transposes cost nothing extra.
 /// 3. **Cache blocking** (this file). The loops are cut so that each packed piece stays in
@@ -22,6 +23,7 @@
 ///              for jr in 0..<nc by 32          B micro-panel  kc × 32 (32 KB, L1)
 ///                for ir in 0..<mc by mr        A micro-panel  kc × mr, streamed from L2
 ///                  micro-kernel: C[ic+ir ..< +mr, jc+jr ..< +32] (+)= Ã · B̃
+///                  (mr = 14 or 12 with AVX-512, 6 otherwise)
 ///
 ///    The first K block writes α·ÃB̃ + β·C; the later ones add onto it (β = 1).
 ///
@@ -118,7 +120,7 @@ struct GEMMProblem {
     let c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int
 
     /// Computes all of C, on every thread when the product is large (and `parallel`).
-    /// The tile height: 14 or 12 rows, whichever pads M less.
+    /// The tile height: 14 or 12 rows (whichever pads M less) with AVX-512, else 6.
     var mr: Int { GEMMMicroKernel.rows(for: m) }
 
     func run(parallel: Bool = true) {

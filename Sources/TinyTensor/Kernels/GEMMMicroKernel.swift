@@ -1,43 +1,85 @@
-/// The innermost piece of the fast matrix product: a 14 × 32 (or 12 × 32) tile of C held in
-/// registers.
+/// The innermost piece of the fast matrix product: a tile of C held in registers, sized to
+/// the register file of the machine the library is built for.
 ///
 /// The micro-kernel computes one tile
 ///
-///     C[i, j] = α · Σ_p Ã[i, p] · B̃[p, j] + β · C[i, j]      (0 ≤ i < 14, 0 ≤ j < 32, 0 ≤ p < kc)
+///     C[i, j] = α · Σ_p Ã[i, p] · B̃[p, j] + β · C[i, j]      (0 ≤ i < mr, 0 ≤ j < 32, 0 ≤ p < kc)
 ///
-/// where Ã is a packed *micro-panel* of A (kc columns of 14 values, see GEMMPack.swift) and
-/// B̃ a packed micro-panel of B (kc rows of 32 values). For each p it loads one row of B̃
-/// (32 floats = two `SIMD16<Float>`), broadcasts each of the 14 values of Ã's column p, and
-/// does 28 fused multiply-adds into 28 accumulators. On AVX-512 every `SIMD16<Float>` is one
-/// 512-bit `zmm` register: 28 accumulators + 2 for B̃ + 1–2 broadcasts fit the 32 registers
-/// (checked in the disassembly: no spills), so the whole inner loop runs without touching
-/// memory except for reading Ã and B̃.
+/// where Ã is a packed *micro-panel* of A (kc columns of mr values, see GEMMPack.swift) and
+/// B̃ a packed micro-panel of B (kc rows of 32 values). For each p it loads a row of B̃,
+/// broadcasts each of Ã's mr values of column p, and does one fused multiply-add per
+/// accumulator. The accumulators must all stay in registers, so the tile depends on the
+/// register file (`Tile`, chosen when the library is compiled, see Package.swift):
 ///
-/// Two tile heights, 14 and 12 rows, chosen per product by `rows(for:)`: whichever pads M
-/// less. The U-Net's channel counts are multiples of 28 (28, 56, 112, 168), which 14 rows
-/// fill exactly where 12 would waste 7–22 % (112 = 9·12 + 4); the MLP's batch of 32 rows
-/// fits 12 better (36 rows against 42).
-/// On machines with 128-bit NEON the same code compiles to four registers per `SIMD16`
-/// (slower, but correct and portable: no x86 intrinsics are used).
+/// - **AVX-512** (32 `zmm` registers of 16 floats): a 14 × 32 or 12 × 32 tile, two
+///   `SIMD16<Float>` per row, 28 (24) accumulators + 2 for B̃ + 1–2 broadcasts (checked in the
+///   disassembly: no spills). The height is chosen per product by `rows(for:)`: whichever pads
+///   M less. The U-Net's channel counts are multiples of 28 (28, 56, 112, 168), which 14 rows
+///   fill exactly where 12 would waste 7–22 % (112 = 9·12 + 4); the MLP's batch of 32 rows
+///   fits 12 better (36 rows against 42).
+/// - **AVX2** (16 `ymm` registers of 8 floats) and **NEON** (32 `q` registers of 4 floats): a
+///   6 × 16 tile, one `SIMD16<Float>` per row, run twice per 32-wide panel (columns 0..<16,
+///   then 16..<32, reading B̃'s rows 32 floats apart). A `SIMD16<Float>` is two `ymm` (AVX2)
+///   or four `q` registers (NEON): 12 (24) accumulators + 2 (4) for B̃ + a broadcast. The
+///   14 × 32 tile would need 56 `ymm` accumulators on AVX2 and spill on every step (it ran
+///   at 0.4 × numpy's speed on a Zen 3). The packed panels stay 32 wide, so the packing and
+///   the convolution kernels that write panels directly are the same for every tile.
+///
+/// Every tile gives the same bits: each element of C sums its products in the order
+/// p = 0, 1, ..., kc − 1, one fused multiply-add per step, and is written back as
+/// α · acc + β · C with the same roundings, whatever the tile, its height, where it sits in
+/// C, or which thread computes it. So the AVX2 and AVX-512 builds agree to the bit.
 ///
 /// Why the fused multiply-add (`addProduct`) and not `acc + a * b`: Swift does not fuse
 /// `a * b + c` on its own, so writing the product out would cost two instructions and two
-/// roundings. `SIMD16.addProduct` becomes one `vfmadd231ps` per 16 lanes.
-///
-/// Every lane sums its products in the order p = 0, 1, ..., kc − 1, so the result does not
-/// depend on where the tile sits in C or on which thread computes it.
-enum GEMMMicroKernel {
-    /// The largest tile height (for sizing buffers).
-    static let maxRows = 14
-    /// Columns of the register tile (two `SIMD16<Float>` per row).
-    static let nr = 32
-
-    /// The tile height for a product with `m` rows: 14 unless 12 pads M less.
-    static func rows(for m: Int) -> Int {
-        (m + 13) / 14 * 14 <= (m + 11) / 12 * 12 ? 14 : 12
+/// roundings. `SIMD16.addProduct` becomes one `vfmadd231ps` per 16 (AVX2: 8) lanes, or an
+/// `fmla` per 4 lanes on NEON. No intrinsics are used: the same source compiles everywhere.
+public enum GEMMMicroKernel {
+    /// The register tiles: `wide` for 32 vector registers of 16 floats, `narrow` for the
+    /// 16 × 256-bit registers of AVX2 and the 32 × 128-bit ones of NEON.
+    enum Tile {
+        /// 14 × 32 or 12 × 32, two `SIMD16<Float>` per row (28 or 24 zmm accumulators).
+        case wide
+        /// 6 × 16, one `SIMD16<Float>` per row, twice per 32-wide panel.
+        case narrow
     }
 
-    /// One row of the register tile: 32 floats as two 16-lane vectors.
+    /// The tile this build uses: `TINYTENSOR_AVX512` is defined by Package.swift when the
+    /// target has AVX-512 (`-march=native` on such a machine, or e.g. `x86-64-v4`).
+    #if TINYTENSOR_AVX512
+    static var tile: Tile { .wide }
+    #else
+    static var tile: Tile { .narrow }
+    #endif
+
+    /// Which register tile this build runs, e.g. for the benchmarks' header.
+    public static var name: String {
+        switch tile {
+        case .wide: return "14×32 / 12×32 tile of SIMD16<Float> (AVX-512: 28 / 24 zmm accumulators)"
+        case .narrow:
+            #if arch(arm64)
+            return "6×16 tile of SIMD16<Float>, twice per 32-wide panel (NEON: 24 q accumulators)"
+            #else
+            return "6×16 tile of SIMD16<Float>, twice per 32-wide panel (AVX2: 12 ymm accumulators)"
+            #endif
+        }
+    }
+
+    /// The largest tile height (for sizing buffers).
+    static let maxRows = 14
+    /// Columns of a packed B micro-panel, for every tile (the narrow tile covers it in two halves).
+    static let nr = 32
+
+    /// The tile height for a product with `m` rows: on the wide tile 14 unless 12 pads M less;
+    /// 6 on the narrow one.
+    @inline(__always) static func rows(for m: Int) -> Int {
+        switch tile {
+        case .wide: return (m + 13) / 14 * 14 <= (m + 11) / 12 * 12 ? 14 : 12
+        case .narrow: return 6
+        }
+    }
+
+    /// One row of the wide register tile: 32 floats as two 16-lane vectors.
     struct Row {
         var lo = SIMD16<Float>()
         var hi = SIMD16<Float>()
@@ -60,8 +102,9 @@ enum GEMMMicroKernel {
         }
     }
 
-    /// Runs one `mr` × 32 tile (mr = 12 or 14) over `kc` packed steps and writes `rows` × `cols`
-    /// of it into C.
+    /// Runs one `mr` × 32 tile over `kc` packed steps and writes `rows` × `cols` of it into C.
+    /// `mr` is 14 or 12 (the wide tile) or 6 (the narrow tile, twice); any of them works in
+    /// any build (the tests run all three), but only `rows(for:)`'s is fast on this machine.
     ///
     /// - Parameters:
     ///   - a: packed micro-panel of A, `kc` groups of `mr` floats (`a[p * mr + i]`).
@@ -75,12 +118,17 @@ enum GEMMMicroKernel {
     static func run(mr: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                     c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int,
                     rows: Int, cols: Int, alpha: Float, beta: Float) {
-        if mr == 14 {
+        switch mr {
+        case 14:
             run14(kc: kc, a: a, b: b, c: c, ldc: ldc, cColumnStride: cColumnStride, rows: rows, cols: cols,
                   alpha: alpha, beta: beta)
-        } else {
+        case 12:
             run12(kc: kc, a: a, b: b, c: c, ldc: ldc, cColumnStride: cColumnStride, rows: rows, cols: cols,
                   alpha: alpha, beta: beta)
+        default:
+            precondition(mr == 6, "GEMMMicroKernel: no tile of height \(mr)")
+            run6(kc: kc, a: a, b: b, c: c, ldc: ldc, cColumnStride: cColumnStride, rows: rows, cols: cols,
+                 alpha: alpha, beta: beta)
         }
     }
 
@@ -96,6 +144,18 @@ enum GEMMMicroKernel {
                       ldc: Int, cColumnStride: Int, rows: Int, cols: Int, alpha: Float, beta: Float) {
         tile(Rows12.self, kc: kc, a: a, b: b, c: c, ldc: ldc, cColumnStride: cColumnStride, rows: rows, cols: cols,
              alpha: alpha, beta: beta)
+    }
+
+    /// The narrow tile: the left 16 columns of the panel, then the right 16 (if any lie in C).
+    @inline(never)
+    static func run6(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                     ldc: Int, cColumnStride: Int, rows: Int, cols: Int, alpha: Float, beta: Float) {
+        halfTile(kc: kc, a: a, b: b, c: c, ldc: ldc, cColumnStride: cColumnStride, rows: rows,
+                 cols: min(cols, 16), alpha: alpha, beta: beta)
+        if cols > 16 {
+            halfTile(kc: kc, a: a, b: b + 16, c: c + 16 * cColumnStride, ldc: ldc, cColumnStride: cColumnStride,
+                     rows: rows, cols: cols - 16, alpha: alpha, beta: beta)
+        }
     }
 
     /// A tile height known at compile time, so that the specialised `tile` has no branch.
@@ -127,7 +187,7 @@ enum GEMMMicroKernel {
         let vectorStore = cols == 32 && cColumnStride == 1
         @inline(__always) func put(_ acc: Row, _ i: Int) {
             guard i < rows else { return }
-            let ci = c + i * ldc
+            let ci = c + i &* ldc                       // a row of C: i < rows ≤ mr, inside C
             if vectorStore {
                 storeFullRow(acc, ci, alpha: alpha, beta: beta)
             } else {
@@ -137,6 +197,37 @@ enum GEMMMicroKernel {
         put(c0, 0); put(c1, 1); put(c2, 2); put(c3, 3); put(c4, 4); put(c5, 5)
         put(c6, 6); put(c7, 7); put(c8, 8); put(c9, 9); put(c10, 10); put(c11, 11)
         if H.rows == 14 { put(c12, 12); put(c13, 13) }
+    }
+
+    /// 6 rows × 16 columns of the narrow tile: one `SIMD16<Float>` accumulator per row, B̃'s
+    /// rows read 32 floats apart (`b` points at column 0 or 16 of the 32-wide panel).
+    @inline(__always)
+    static func halfTile(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int,
+                         rows: Int, cols: Int, alpha: Float, beta: Float) {
+        var c0 = SIMD16<Float>(), c1 = SIMD16<Float>(), c2 = SIMD16<Float>()
+        var c3 = SIMD16<Float>(), c4 = SIMD16<Float>(), c5 = SIMD16<Float>()
+        var ap = a, bp = UnsafeRawPointer(b)
+        for _ in 0..<kc {
+            let bv = bp.load(as: SIMD16<Float>.self)    // B̃[p, half ..< half + 16], 64-byte aligned
+            c0.addProduct(SIMD16(repeating: ap[0]), bv); c1.addProduct(SIMD16(repeating: ap[1]), bv)
+            c2.addProduct(SIMD16(repeating: ap[2]), bv); c3.addProduct(SIMD16(repeating: ap[3]), bv)
+            c4.addProduct(SIMD16(repeating: ap[4]), bv); c5.addProduct(SIMD16(repeating: ap[5]), bv)
+            ap += 6
+            bp += 32 * 4
+        }
+        let vectorStore = cols == 16 && cColumnStride == 1
+        @inline(__always) func put(_ acc: SIMD16<Float>, _ i: Int) {
+            guard i < rows else { return }
+            let ci = c + i &* ldc                       // a row of C: i < rows ≤ 6, inside C
+            if vectorStore {
+                storeHalfRow(acc, ci, alpha: alpha, beta: beta)
+            } else {
+                storeRowScalar(Row(lo: acc, hi: SIMD16()), ci, stride: cColumnStride, cols: cols,
+                               alpha: alpha, beta: beta)
+            }
+        }
+        put(c0, 0); put(c1, 1); put(c2, 2); put(c3, 3); put(c4, 4); put(c5, 5)
     }
 
     /// C[i, 0..<32] = α · acc + β · C[i, 0..<32] (C not read when β == 0).
@@ -155,15 +246,25 @@ enum GEMMMicroKernel {
         raw.storeBytes(of: hi, toByteOffset: 64, as: SIMD16<Float>.self)
     }
 
+    /// C[i, 0..<16] = α · acc + β · C[i, 0..<16]: `storeFullRow` for the narrow tile.
+    @inline(__always)
+    static func storeHalfRow(_ acc: SIMD16<Float>, _ ci: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
+        let raw = UnsafeMutableRawPointer(ci)
+        var v = alpha * acc
+        if beta != 0 { v = v + beta * raw.loadUnaligned(as: SIMD16<Float>.self) }
+        raw.storeBytes(of: v, as: SIMD16<Float>.self)
+    }
+
     /// The first `cols` columns of `storeFullRow`, one float at a time, `stride` apart in C
     /// (for edge tiles, and for the transposed C of narrow products).
     @inline(never)
     static func storeRowScalar(_ acc: Row, _ ci: UnsafeMutablePointer<Float>, stride: Int, cols: Int,
                                alpha: Float, beta: Float) {
+        var cij = ci
         for j in 0..<cols {
-            let v = j < 16 ? acc.lo[j] : acc.hi[j - 16]
-            let cij = ci + j * stride
+            let v = j < 16 ? acc.lo[j] : acc.hi[j &- 16]   // j < cols ≤ 32
             cij.pointee = beta == 0 ? alpha * v : alpha * v + beta * cij.pointee
+            cij += stride
         }
     }
 }

@@ -1,7 +1,7 @@
 /// Packing: copying a block of A or B into the exact order the micro-kernel reads it.
 ///
 /// The micro-kernel (GEMMMicroKernel.swift) walks p = 0..<kc and at each step wants
-/// mr (14 or 12) consecutive values of A's column p and 32 consecutive values of B's row p. In the
+/// mr (14, 12 or 6) consecutive values of A's column p and 32 consecutive values of B's row p. In the
 /// caller's matrices those values are scattered (a row stride apart, or transposed), so
 /// before the heavy loops each block is copied once into a small contiguous buffer:
 ///
@@ -15,9 +15,13 @@
 ///
 /// op(A)[i, p] = transA ? a[p * lda + i] : a[i * lda + p]     (op(A) is [M, K])
 /// op(B)[p, j] = transB ? b[j * ldb + p] : b[p * ldb + j]     (op(B) is [K, N])
+///
+/// The loops walk pointers instead of computing `i * lda + p`: the operands' extents were
+/// checked by the op that called `gemm`, and Swift's overflow check on every index product
+/// (a compare and branch per float) had cost a fifth of the packing time.
 enum GEMMPack {
     /// Packs rows `i0 ..< i0 + mc` and columns `p0 ..< p0 + kc` of op(A) into `dst`,
-    /// as ⌈mc/mr⌉ micro-panels of kc × mr floats (mr = 12 or 14, the tile height).
+    /// as ⌈mc/mr⌉ micro-panels of kc × mr floats (mr = 14, 12 or 6, the tile height).
     static func packA(mr: Int, transA: Bool, a: UnsafePointer<Float>, lda: Int, i0: Int, p0: Int,
                       mc: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
         var out = dst
@@ -37,18 +41,13 @@ enum GEMMPack {
                 // buffer is written in order (loads strided, stores consecutive): written
                 // mr apart instead, the compiler turns the loop into scatter stores, which
                 // are many times slower than gathering.
-                let src = a + (i0 + ir) * lda + p0
-                if rows == mr {
-                    for p in 0..<kc {
-                        for i in 0..<mr { out[i] = src[i * lda + p] }
-                        out += mr
-                    }
-                } else {
-                    for p in 0..<kc {
-                        for i in 0..<rows { out[i] = src[i * lda + p] }
-                        for i in rows..<mr { out[i] = 0 }
-                        out += mr
-                    }
+                var column = a + (i0 + ir) * lda + p0       // A[i0 + ir, p]
+                for _ in 0..<kc {
+                    var src = column
+                    for i in 0..<rows { out[i] = src.pointee; src += lda }
+                    for i in rows..<mr { out[i] = 0 }
+                    column += 1
+                    out += mr
                 }
             }
         }
@@ -65,34 +64,35 @@ enum GEMMPack {
             if transB {
                 // op(B) = Bᵀ: op(B)'s row p takes one value from each of 32 rows of B,
                 // gathered so that the packed panel is written in order (as in packA).
-                let src = b + (j0 + jr) * ldb + p0
-                for p in 0..<kc {
-                    let o = out + p * nr
-                    if cols == nr {
-                        for j in 0..<nr { o[j] = src[j * ldb + p] }
-                    } else {
-                        for j in 0..<cols { o[j] = src[j * ldb + p] }
-                        for j in cols..<nr { o[j] = 0 }
-                    }
+                var column = b + (j0 + jr) * ldb + p0       // B[j0 + jr, p]
+                var o = out
+                for _ in 0..<kc {
+                    var src = column
+                    for j in 0..<cols { o[j] = src.pointee; src += ldb }
+                    for j in cols..<nr { o[j] = 0 }
+                    column += 1
+                    o += nr
                 }
             } else if cols == nr {
                 // The common case: 32 consecutive floats of B's row p, copied as two vectors.
-                var src = b + p0 * ldb + j0 + jr
-                for p in 0..<kc {
-                    let raw = UnsafeRawPointer(src)
-                    let o = UnsafeMutableRawPointer(out + p * nr)
-                    o.storeBytes(of: raw.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-                    o.storeBytes(of: raw.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self),
+                var src = UnsafeRawPointer(b + p0 * ldb + j0 + jr)
+                var o = UnsafeMutableRawPointer(out)
+                let rowBytes = ldb * 4
+                for _ in 0..<kc {
+                    o.storeBytes(of: src.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                    o.storeBytes(of: src.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self),
                                  toByteOffset: 64, as: SIMD16<Float>.self)
-                    src += ldb
+                    src += rowBytes
+                    o += nr * 4
                 }
             } else {
                 var src = b + p0 * ldb + j0 + jr
-                for p in 0..<kc {
-                    let o = out + p * nr
+                var o = out
+                for _ in 0..<kc {
                     for j in 0..<cols { o[j] = src[j] }
                     for j in cols..<nr { o[j] = 0 }
                     src += ldb
+                    o += nr
                 }
             }
             out += kc * nr

@@ -69,7 +69,14 @@ extension Tensor {
         let rows = x.count / inF
         let outShape = Array(x.shape.dropLast()) + [outF]
         var out = [Float](repeating: 0, count: rows * outF)
-        if let bias { for r in 0..<rows { for j in 0..<outF { out[r * outF + j] = bias.data[j] } } }
+        if let bias {
+            precondition(bias.count == outF, "linear: bias \(bias.shape) does not match \(outF) output features")
+            // Every row of y starts as the bias (the product is added with β = 1).
+            bias.data.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { yp in
+                guard var row = yp.baseAddress, let b = bp.baseAddress else { return }
+                for _ in 0..<rows { row.update(from: b, count: outF); row += outF }
+            } }
+        }
         x.data.withUnsafeBufferPointer { xp in weight.data.withUnsafeBufferPointer { wp in out.withUnsafeMutableBufferPointer { yp in
             gemm(transA: false, transB: true, m: rows, n: outF, k: inF, a: xp.baseAddress!, lda: inF,
                  b: wp.baseAddress!, ldb: inF, beta: bias == nil ? 0 : 1, c: yp.baseAddress!, ldc: outF)
@@ -95,7 +102,14 @@ extension Tensor {
             var grads: [[Float]?] = [gx, gw]
             if inputs.count == 3 {
                 var gb = [Float](repeating: 0, count: outF)
-                for r in 0..<rows { for j in 0..<outF { gb[j] += g[r * outF + j] } }
+                // db[j] = Σ_r dy[r, j], rows in order, walking dy by pointer (no index products).
+                g.withUnsafeBufferPointer { gp in gb.withUnsafeMutableBufferPointer { bp in
+                    guard var row = gp.baseAddress, let b = bp.baseAddress else { return }
+                    for _ in 0..<rows {
+                        for j in 0..<outF { b[j] += row[j] }
+                        row += outF
+                    }
+                } }
                 grads.append(gb)
             }
             return grads

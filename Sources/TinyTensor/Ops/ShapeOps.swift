@@ -167,29 +167,43 @@ extension Tensor {
         let total = extents.reduce(0, +)
         var outShape = first.shape; outShape[a] = total
         var out = [Float](repeating: 0, count: outShape.product)
+        // Each tensor is `outer` runs of e·inner floats, placed total·inner apart in the output
+        // at its offset (the shapes were checked above, so the runs tile the output exactly).
         var offset = 0
-        for (t, e) in zip(tensors, extents) {
-            let run = e * inner
-            t.data.withUnsafeBufferPointer { x in
-                for o in 0..<outer {
-                    let dst = (o * total + offset) * inner
-                    for j in 0..<run { out[dst + j] = x[o * run + j] }
+        out.withUnsafeMutableBufferPointer { y in
+            for (t, e) in zip(tensors, extents) {
+                let run = e * inner
+                t.data.withUnsafeBufferPointer { x in
+                    guard run > 0, var src = x.baseAddress, var dst = y.baseAddress.map({ $0 + offset * inner })
+                    else { return }
+                    for _ in 0..<outer {
+                        dst.update(from: src, count: run)
+                        src += run
+                        dst += total * inner
+                    }
                 }
+                offset += e
             }
-            offset += e
         }
         return record(out, shape: outShape, inputs: tensors, op: "concat") { g in
             var grads: [[Float]?] = []
             var offset = 0
-            for e in extents {
-                let run = e * inner
-                var gx = [Float](repeating: 0, count: outer * run)
-                for o in 0..<outer {
-                    let src = (o * total + offset) * inner
-                    for j in 0..<run { gx[o * run + j] = g[src + j] }
+            g.withUnsafeBufferPointer { gp in
+                for e in extents {
+                    let run = e * inner
+                    var gx = [Float](repeating: 0, count: outer * run)
+                    gx.withUnsafeMutableBufferPointer { x in
+                        guard run > 0, var dst = x.baseAddress, var src = gp.baseAddress.map({ $0 + offset * inner })
+                        else { return }
+                        for _ in 0..<outer {
+                            dst.update(from: src, count: run)
+                            src += total * inner
+                            dst += run
+                        }
+                    }
+                    grads.append(gx)
+                    offset += e
                 }
-                grads.append(gx)
-                offset += e
             }
             return grads
         }
