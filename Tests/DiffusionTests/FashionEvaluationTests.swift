@@ -171,4 +171,27 @@ func relativeDifference(_ a: [Double], _ b: [Double]) -> Double {
         #expect(evaluation.fid(samples: other) > 1e-3)
         #expect(model.classifierFID(samples: other, reference: evaluation.reference) == evaluation.fid(samples: other))
     }
+
+    @Test func floorOfTheReferenceSetItselfIsZero() throws {
+        guard let train = try? FashionMNIST(split: .train, limit: 300) else { return }   // dataset not installed
+        var rng = RandomGenerator(seed: 6)
+        let model = FashionClassifier(rng: &rng)
+        let evaluation = FashionEvaluation(classifier: model, reference: model.statistics(of: train.images(Array(0..<300))))
+        // All 300 images in another order: the same Gaussian, whatever the seed.
+        #expect(evaluation.realDataFloor(train: train, count: 300, draws: 2, seed: 9) < 1e-6)
+        let a = evaluation.realDataFloor(train: train, count: 100, seed: 1)
+        #expect(a > 0 && a == evaluation.realDataFloor(train: train, count: 100, seed: 1))   // seeded
+        let report = evaluation.report(samples: train.images(Array(0..<50)), train: train)
+        #expect(report.count == 50 && report.floor > 0 && abs(report.shares.reduce(0, +) - 1) < 1e-12)
+    }
+
+    /// The weights committed for Chapter 6 load and classify real test images.
+    @Test func committedClassifierClassifiesTestImages() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let url = root.appendingPathComponent(FashionClassifier.defaultPath)
+        guard FileManager.default.fileExists(atPath: url.path),
+              let test = try? FashionMNIST(split: .test, limit: 500) else { return }
+        let model = try FashionClassifier.load(from: url)
+        #expect(model.accuracy(on: test) > 0.88)
+    }
 }
