@@ -7,8 +7,9 @@ import TinyTensor
 ///
 /// over shuffled mini-batches, with a cosine learning-rate decay and, optionally, random
 /// horizontal flips (a flipped shirt is still a shirt; every Fashion-MNIST class is left-right
-/// symmetric enough). The defaults (5 epochs, batch 128, peak lr 2e-3, no flips: they help
-/// only with longer training) reach about 92 % test accuracy.
+/// symmetric enough). The defaults (8 epochs of 468 steps, batch 128, peak lr 2e-3, no flips)
+/// reach 92.3 % test accuracy (seed 0) in about 16 minutes on 2 shared cores (AMD EPYC Zen 4);
+/// 5 epochs give 91.7 %.
 /// All randomness (initial weights, shuffling, flips) comes from the one explicit generator,
 /// so a seed gives the same classifier on any number of threads.
 extension FashionClassifier {
@@ -29,7 +30,7 @@ extension FashionClassifier {
     ///   of each epoch is dropped).
     /// - lr: the peak learning rate of Adam; it decays along a cosine to lr/50 at the end.
     /// - flip: flip each training image left-right with probability ½.
-    public static func train(on data: FashionMNIST, epochs: Int = 5, batchSize: Int = 128, lr: Float = 2e-3,
+    public static func train(on data: FashionMNIST, epochs: Int = 8, batchSize: Int = 128, lr: Float = 2e-3,
                              flip: Bool = false, reportEvery: Int = 100, rng: inout RandomGenerator,
                              progress: ((TrainingProgress) -> Void)? = nil) -> FashionClassifier {
         precondition(epochs >= 1 && batchSize >= 1 && data.count >= batchSize,
@@ -101,7 +102,7 @@ extension FashionClassifier {
     /// accuracy, saves the weights to `url` (safetensors, PyTorch names) and returns the model
     /// and its accuracy. `log` receives one line per report.
     @discardableResult
-    public static func trainAndSave(to url: URL, train: FashionMNIST, test: FashionMNIST, epochs: Int = 5,
+    public static func trainAndSave(to url: URL, train: FashionMNIST, test: FashionMNIST, epochs: Int = 8,
                                     batchSize: Int = 128, lr: Float = 2e-3, flip: Bool = false, seed: UInt64 = 0,
                                     log: @escaping (String) -> Void = { print($0) }) throws -> (model: FashionClassifier, testAccuracy: Double) {
         var rng = RandomGenerator(seed: seed)
