@@ -1,7 +1,7 @@
 import Testing
 @testable import TinyTensor
 
-/// MSE, L1 and Huber: values by hand, gradients by finite differences.
+/// MSE, L1, Huber and cross-entropy: values by hand (or PyTorch), gradients by finite differences.
 @Suite struct LossTests {
     @Test func valuesByHand() {
         let p = Tensor([0, 1, 3, -2], shape: [2, 2]), y = Tensor([0.5, 1, 0, 0], shape: [2, 2])
@@ -23,5 +23,15 @@ import Testing
             let r = gradCheck([p, y], step: 1e-2) { loss($0[0], $0[1]) }
             #expect(r.maxError < 1e-2, "\(name): \(r)")
         }
+    }
+
+    @Test func crossEntropyValueAndGradient() {
+        // torch.nn.functional.cross_entropy([[0.5, -1, 2], [3, 0.1, -0.7]], [2, 1]) = 1.6090189081692812
+        let z = Tensor([0.5, -1, 2, 3, 0.1, -0.7], shape: [2, 3])
+        #expect(Swift.abs(crossEntropy(z, [2, 1]).item - 1.6090189) < 1e-5)
+        // Large logits do not overflow: log-sum-exp subtracts the row maximum.
+        #expect(Swift.abs(crossEntropy(Tensor([1000, 0], shape: [1, 2]), [1]).item - 1000) < 1e-3)
+        let r = gradCheck([z], step: 1e-2) { crossEntropy($0[0], [2, 1]) }
+        #expect(r.maxError < 1e-3, "cross_entropy: \(r)")
     }
 }

@@ -75,3 +75,40 @@ func elementwiseLoss(_ prediction: Tensor, _ target: Tensor, op: String,
         return [gp, needTarget ? gp.map { -$0 } : nil]
     }
 }
+
+// MARK: - Classification loss
+
+/// Cross-entropy of class scores against integer labels, `torch.nn.functional.cross_entropy`
+/// (mean reduction): for logits z [N, K] and labels yₙ ∈ 0..<K,
+///
+///     L = −(1/N) Σₙ log softmax(zₙ)_{yₙ} = (1/N) Σₙ (log Σₖ exp zₙₖ − zₙ,yₙ)
+///
+/// ∂L/∂zₙₖ = (softmax(zₙ)ₖ − [k = yₙ]) / N. One fused op: the log-sum-exp subtracts the row
+/// maximum first, so large logits do not overflow; the sum over rows is taken in Double.
+public func crossEntropy(_ logits: Tensor, _ labels: [Int]) -> Tensor {
+    precondition(logits.rank == 2, "crossEntropy: logits must be [N, classes], got \(logits.shape)")
+    let (n, k) = (logits.shape[0], logits.shape[1])
+    precondition(labels.count == n, "crossEntropy: \(labels.count) labels for \(n) rows of logits")
+    precondition(labels.allSatisfy { $0 >= 0 && $0 < k }, "crossEntropy: labels must lie in 0..<\(k)")
+    var probabilities = [Float](repeating: 0, count: n * k)             // [N, K] softmax(z)
+    var total: Double = 0
+    logits.data.withUnsafeBufferPointer { z in
+        for row in 0..<n {
+            let base = row * k
+            var m = -Float.infinity
+            for j in 0..<k { m = Swift.max(m, z[base + j]) }
+            var s: Float = 0
+            for j in 0..<k { let e = Foundation.exp(z[base + j] - m); probabilities[base + j] = e; s += e }
+            for j in 0..<k { probabilities[base + j] /= s }
+            total += Double(m + Foundation.log(s) - z[base + labels[row]])
+        }
+    }
+    let loss = Float(total / Double(Swift.max(n, 1)))
+    return Tensor.record([loss], shape: [], inputs: [logits], op: "cross_entropy") { g in
+        let scale = g[0] / Float(Swift.max(n, 1))
+        var dz = probabilities
+        for row in 0..<n { dz[row * k + labels[row]] -= 1 }
+        for i in dz.indices { dz[i] *= scale }
+        return [dz]
+    }
+}
