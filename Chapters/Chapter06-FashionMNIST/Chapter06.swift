@@ -51,8 +51,10 @@ struct Chapter06: ParsableCommand {
     var checkpoint: String?
     @Option(help: "Images to sample and evaluate at the end (--quick uses 8).")
     var samples: Int?
-    @Flag(help: "Train the evaluation classifier again instead of loading classifier.safetensors.")
+    @Flag(help: "Train the evaluation classifier again (output/Chapter06-FashionMNIST/classifier.safetensors).")
     var trainClassifier = false
+    @Option(help: "Only evaluate the samples in this safetensors file ([N, 1, 28, 28] in [-1, 1], e.g. PyTorch's).")
+    var evaluate: String?
 
     func run() throws {
         let clock = Stopwatch()
@@ -61,13 +63,19 @@ struct Chapter06: ParsableCommand {
         guard (1...10_000).contains(sampleCount) else { throw ChapterError("--samples must be between 1 and 10000, got \(sampleCount).") }
         guard checkpointEvery >= 1 else { throw ChapterError("--checkpoint-every must be at least 1, got \(checkpointEvery).") }
         let out = try common.start("Chapter06-FashionMNIST")
+        if let evaluate {
+            let metrics = try self.evaluate(samples: try loadSamples(evaluate), source: evaluate, quick: common.quick)
+            try out.writeJSON(metrics, to: "evaluation.json")
+            print("wrote \(out.display("evaluation.json"))")
+            return
+        }
         Interruption.stopPolitely()
 
         let model: Unet
         let diffusion: GaussianDiffusion
-        var trainedRecipe = recipe
+        var trainedRecipe = recipe, weightsStep = "?"
         if sampleOnly {
-            (model, diffusion, trainedRecipe) = try loadForSampling(out: out, recipe: recipe)
+            (model, diffusion, trainedRecipe, weightsStep) = try loadForSampling(out: out, recipe: recipe)
         } else {
             // MARK: 1. The data
             //
@@ -78,7 +86,7 @@ struct Chapter06: ParsableCommand {
 
             // MARK: 2. Training (Algorithm 1)
             let trainer = try train(recipe: recipe, data: data, out: out)
-            (model, diffusion) = (trainer.model, trainer.diffusion)
+            (model, diffusion, weightsStep) = (trainer.model, trainer.diffusion, "\(trainer.step)")
             // Sample with the weights the run keeps for sampling (the EMA's, if any).
             if let ema = trainer.ema { ema.copyToParameters() }
         }
@@ -90,7 +98,7 @@ struct Chapter06: ParsableCommand {
                                            variance: variance, rng: &rng, out: out)
 
         // MARK: 4. Evaluation: which clothes, and how real
-        let metrics = try evaluate(samples: result, out: out, quick: common.quick)
+        let metrics = try evaluate(samples: result, source: "recipe \(trainedRecipe.name), step \(weightsStep)", quick: common.quick)
         try out.writeJSON(metrics, to: "metrics.json")
         print("wrote \(out.display("metrics.json"))")
         print(String(format: "\nChapter06-FashionMNIST finished in %@", ProgressLine.duration(clock.seconds)))
@@ -181,7 +189,7 @@ struct Chapter06: ParsableCommand {
     // MARK: - Sampling without training
 
     /// The model, its diffusion and its recipe from a weights file (ours or PyTorch's).
-    func loadForSampling(out: OutputFolder, recipe: TrainingRecipe) throws -> (Unet, GaussianDiffusion, TrainingRecipe) {
+    func loadForSampling(out: OutputFolder, recipe: TrainingRecipe) throws -> (Unet, GaussianDiffusion, TrainingRecipe, String) {
         let url = checkpoint.map { URL(fileURLWithPath: $0) } ?? out.file("unet.safetensors")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ChapterError("no weights at \(url.path); train first (without --sample-only) or pass --checkpoint FILE.")
@@ -198,7 +206,7 @@ struct Chapter06: ParsableCommand {
             let tensors = file.tensors.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) }
             try model.loadStateDict(tensors, strict: true, source: url.lastPathComponent)
             print("loaded \(url.lastPathComponent) (recipe \(saved.name), step \(file.metadata["step"] ?? "?"))")
-            return (model, GaussianDiffusion(schedule: try saved.noiseSchedule()), saved)
+            return (model, GaussianDiffusion(schedule: try saved.noiseSchedule()), saved, file.metadata["step"] ?? "?")
         } catch let error as ChapterError { throw error } catch {
             throw ChapterError("cannot sample from \(url.lastPathComponent): \(error)")
         }

@@ -18,6 +18,20 @@ import Testing
         }
         #expect(run.stdout.contains("trained 4 steps"))
         #expect(run.stdout.contains("√ᾱ_T = 0.00"))            // the default recipe's rescaled betas
+        #expect(run.stdout.contains("classifier-FID"))
+
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: run.output.appendingPathComponent("metrics.json")))
+        let metrics = try #require(json as? [String: Any])
+        let shares = try #require(metrics["classShares"] as? [String: Double])
+        #expect(shares.count == 10 && Swift.abs(shares.values.reduce(0, +) - 1) < 1e-9)
+        #expect((metrics["samples"] as? Int) == 4)
+        #expect(((metrics["classifierFID"] as? Double) ?? -1) >= 0 && ((metrics["realDataFloor"] as? Double) ?? -1) >= 0)
+
+        // The samples file evaluates on its own (as PyTorch's samples would) to the same numbers.
+        let again = try ChapterRunner.run(Self.name, ["--quick", "--evaluate", run.output.appendingPathComponent("samples.safetensors").path])
+        #expect(again.status == 0, "stderr: \(again.stderr)")
+        let evaluation = try JSONSerialization.jsonObject(with: Data(contentsOf: again.output.appendingPathComponent("evaluation.json")))
+        #expect(((evaluation as? [String: Any])?["classifierFID"] as? Double) == metrics["classifierFID"] as? Double)
     }
 
     @Test func stoppedAndResumedRunEndsWithTheSameBytes() throws {
@@ -59,6 +73,7 @@ import Testing
         (["--resume"], "found no"),
         (["--sample-only"], "no weights at"),
         (["--ema-decay", "1"], "--ema-decay must be"),
+        (["--evaluate", "/nonexistent/samples.safetensors"], "samples.safetensors"),
     ])
     func badInputIsOneSentence(_ arguments: [String], _ expected: String) throws {
         let run = try ChapterRunner.run(Self.name, Self.tiny + arguments)
