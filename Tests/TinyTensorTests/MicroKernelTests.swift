@@ -36,16 +36,37 @@ import Testing
         zip(x, y).filter { $0.bitPattern != $1.bitPattern }.count
     }
 
+    /// The first element where `x` and `y` differ and by how many ULPs (for failure messages).
+    static func firstDifference(_ x: [Float], _ y: [Float]) -> String {
+        guard let k = x.indices.first(where: { x[$0].bitPattern != y[$0].bitPattern }) else { return "no difference" }
+        // Floats in order as integers: +0 and −0 both 0, one step per representable float.
+        func ordinal(_ v: Float) -> Int64 {
+            let magnitude = Int64(v.bitPattern & 0x7fff_ffff)
+            return v.sign == .minus ? -magnitude : magnitude
+        }
+        let ulps = ordinal(x[k]) - ordinal(y[k])
+        return "first at index \(k): \(x[k]) instead of \(y[k]) (\(ulps) ULP)"
+    }
+
     /// One micro-kernel call on packed panels: `rows` × `cols` of an mr × 32 tile, C written
-    /// with a row stride and a column stride (1, or > 1 as for the transposed C of narrow products).
+    /// row-major (column stride 1) or as `gemm` writes the Cᵀ of narrow products (row stride 1,
+    /// column stride = C's leading dimension ≥ rows).
+    ///
+    /// The column stride must be at least `rows`: with row stride 1 and a smaller column stride
+    /// (it was 3), C[i, j] and C[i + 3, j − 1] are the same float. The result then depends on
+    /// which one the kernel writes last and on whether β·C reads an already overwritten value,
+    /// so every tile "failed" with differences of millions of ULPs in every build (and the
+    /// 6 × 16 tile even with β = 0, because it writes columns 0..<16 of all rows before 16..<32).
+    /// `gemm` never does that: it uses the Cᵀ layout with column stride ldc ≥ n.
     @Test(arguments: [14, 12, 6])
     func everyTileHeightGivesTheFusedSum(mr: Int) {
         var random = RandomGenerator(seed: 11)
         for (rows, cols, kc) in [(mr, 32, 37), (mr - 1, 32, 5), (1, 17, 64), (mr, 16, 256), (3, 15, 1), (mr, 31, 100), (2, 1, 9)] {
             for (alpha, beta) in [(Float(1), Float(0)), (0.5, 0.75), (-2, 1)] {
-                for columnStride in [1, 3] {
+                for transposedC in [false, true] {
                     let a = random.normal(count: rows * kc), b = random.normal(count: kc * cols)
-                    let ldc = columnStride == 1 ? cols + 5 : 1, cCount = columnStride == 1 ? rows * ldc : cols * columnStride + rows
+                    let (ldc, columnStride) = transposedC ? (1, rows + 2) : (cols + 5, 1)
+                    let cCount = transposedC ? cols * columnStride : rows * ldc
                     let c0 = random.normal(count: cCount)
                     // Packed panels, zero-padded to mr × kc and kc × 32 (b 64-byte aligned).
                     let aPacked = allocateFloats(mr * kc), bPacked = allocateFloats(32 * kc)
@@ -70,7 +91,7 @@ import Testing
                         }
                     }
                     #expect(Self.differing(c, expected) == 0,
-                            "mr \(mr): \(rows)×\(cols), kc \(kc), α \(alpha) β \(beta), column stride \(columnStride)")
+                            "mr \(mr): \(rows)×\(cols), kc \(kc), α \(alpha) β \(beta), column stride \(columnStride): \(Self.firstDifference(c, expected))")
                 }
             }
         }
