@@ -69,7 +69,7 @@ struct Chapter06: ParsableCommand {
             print("wrote \(out.display("evaluation.json"))")
             return
         }
-        Interruption.stopPolitely()
+        if !sampleOnly && evaluate == nil { Interruption.stopPolitely() }   // Ctrl-C while training: save, then stop
 
         let model: Unet
         let diffusion: GaussianDiffusion
@@ -154,6 +154,7 @@ struct Chapter06: ParsableCommand {
             }
         }
         progress.finish()
+        Interruption.stopAtOnce()       // from here on, Ctrl-C ends the run at once
         let last = trainer.losses.suffix(trainer.stepsPerEpoch)
         print(String(format: "trained %d steps; mean loss of the last epoch %.4f", trainer.step, last.reduce(0, +) / Float(max(1, last.count))))
         try TrainingCheckpoint.saveSamplingWeights(trainer, to: out.file("unet.safetensors"))

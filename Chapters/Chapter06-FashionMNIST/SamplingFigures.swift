@@ -82,7 +82,12 @@ func lossFigure(_ losses: [Float], stepsPerEpoch: Int, recipe: TrainingRecipe) -
     ax.yScale = .log
     let epochs = losses.indices.map { Double($0 + 1) / Double(stepsPerEpoch) }
     ax.line(epochs, losses, label: "every step", color: .gray(0.75), width: 1)
-    ax.line(epochs, smoothedLosses(losses), label: "smoothed (EMA 0.98)", color: .tab(0), width: 2)
+    // A centred mean over 51 steps: unlike the progress line's running average, it does not lag.
+    let centred = losses.indices.map { i -> Float in
+        let window = losses[max(0, i - 25)...min(losses.count - 1, i + 25)]
+        return window.reduce(0, +) / Float(window.count)
+    }
+    ax.line(epochs, centred, label: "mean of 51 steps", color: .tab(0), width: 2)
     ax.legend = .upperRight
     return fig
 }

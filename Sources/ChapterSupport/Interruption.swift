@@ -59,6 +59,13 @@ public enum Interruption {
         politeMessage = message
     }
 
+    /// Back to the default once the loop that could stop cleanly is over: the next signal
+    /// removes the temporary files and ends the process.
+    public static func stopAtOnce() {
+        lock.lock(); defer { lock.unlock() }
+        polite = false
+    }
+
     /// The signal received while stopping politely, if any.
     public static var requested: Int32? {
         lock.lock(); defer { lock.unlock() }
