@@ -67,6 +67,7 @@ while let argument = arguments.popFirst() {
 if chosen.isEmpty || chosen.contains("all") { chosen = sections.map(\.name) }
 
 Parallel.threadCount = options.threads
+setvbuf(stdout, nil, _IOLBF, 0)   // each line as it is printed, also into a file or a pipe
 print("Benchmarks: \(chosen.joined(separator: ", ")); threads \(options.threads); load average \(Timing.loadAverage() ?? "unknown")")
 print("CPU: \(cpuModel()); GEMM micro-kernel: \(GEMMMicroKernel.name)")
 for section in sections where chosen.contains(section.name) {
