@@ -17,7 +17,6 @@ About 2.5-4 s per step on 2 cores of a Zen 4 (469 steps an epoch), plus ~1 min p
 """
 import argparse
 import gzip
-import importlib.util
 import json
 import os
 import sys
@@ -39,11 +38,7 @@ args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
-here = os.path.dirname(os.path.abspath(__file__))
-spec = importlib.util.spec_from_file_location(
-    "make_unet_fixture", os.path.join(here, "..", "..", "Tests", "DiffusionTests", "Fixtures", "make_unet_fixture.py"))
-reference = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(reference)
+from unet_reference import reference  # noqa: E402  (the model of make_unet_fixture.py)
 
 # Data: the gzipped IDX file, scaled to [-1, 1] like ToTensor() then t * 2 - 1.
 with gzip.open(os.path.join(args.data, "train-images-idx3-ubyte.gz")) as f:

@@ -8,7 +8,6 @@ process of 64 images through T = 300 steps (the post's p_sample_loop, posterior 
 Prints one JSON line: {"torch": version, "threads": n, "forward": [seconds], "whole": seconds}.
 """
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -28,11 +27,7 @@ parser.add_argument("--timesteps", type=int, default=300)
 args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
-here = os.path.dirname(os.path.abspath(__file__))
-spec = importlib.util.spec_from_file_location(
-    "make_unet_fixture", os.path.join(here, "..", "..", "Tests", "DiffusionTests", "Fixtures", "make_unet_fixture.py"))
-reference = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(reference)
+from unet_reference import reference  # noqa: E402  (the model of make_unet_fixture.py)
 
 torch.manual_seed(0)
 model = reference.fashion_unet().eval()

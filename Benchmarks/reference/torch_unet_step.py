@@ -11,7 +11,6 @@ Prints one JSON line: {"torch": version, "threads": n, "seconds": [per-step time
 Exit status 3 (with a message on stderr) when torch is missing.
 """
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -30,11 +29,7 @@ parser.add_argument("--steps", type=int, default=3)
 args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
-here = os.path.dirname(os.path.abspath(__file__))
-spec = importlib.util.spec_from_file_location(
-    "make_unet_fixture", os.path.join(here, "..", "..", "Tests", "DiffusionTests", "Fixtures", "make_unet_fixture.py"))
-reference = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(reference)
+from unet_reference import reference  # noqa: E402  (the model of make_unet_fixture.py)
 
 torch.manual_seed(0)
 model = reference.fashion_unet()
