@@ -191,25 +191,13 @@ public struct OutputFolder {
 
     private func writeBytes(_ data: Data, to name: String) throws {
         let target = url.appendingPathComponent(name)
-        let temporary = TemporaryFiles.url(for: target)
-        guard let handle = fopen(temporary.path, "wb") else {
-            let reason = String(cString: strerror(errno))
-            TemporaryFiles.finished(temporary)
-            throw ChapterError("cannot write \(target.path) (\(reason)); check the --output folder.")
-        }
-        let written = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, handle) }
-        let closed = fclose(handle)
-        guard written == data.count, closed == 0 else {
-            TemporaryFiles.discard(temporary)
+        do {
+            try TemporaryFiles.writeAtomically(data, to: target)
+        } catch .short(let written) {
             throw ChapterError("writing \(target.path) stopped after \(written) of \(data.count) bytes; check the free disk space.")
-        }
-        chmod(temporary.path, 0o644)
-        guard rename(temporary.path, target.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            TemporaryFiles.discard(temporary)
+        } catch .open(let reason), .rename(let reason) {
             throw ChapterError("cannot write \(target.path) (\(reason)); check the --output folder.")
         }
-        TemporaryFiles.finished(temporary)
     }
 
     /// Writes text atomically.

@@ -164,25 +164,15 @@ public enum SafeTensors {
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw SafeTensorsError("cannot write \(url.path): the folder \(folder.path) does not exist; create it or choose another path.")
         }
-        let temporary = TemporaryFiles.url(for: url)            // .NAME.tmp-PID-RANDOM, removed on SIGINT
-        guard let file = fopen(temporary.path, "wb") else {
-            let reason = String(cString: strerror(errno))
-            TemporaryFiles.finished(temporary)
+        do {
+            try TemporaryFiles.writeAtomically(data, to: url)     // .NAME.tmp-PID-RANDOM, removed on SIGINT
+        } catch .open(let reason) {
             throw SafeTensorsError("cannot write into \(folder.path) (\(reason)); check that the folder is writable.")
-        }
-        let written = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        let closed = fclose(file)
-        guard written == data.count, closed == 0 else {
-            TemporaryFiles.discard(temporary)
+        } catch .short(let written) {
             throw SafeTensorsError("writing \(url.path) stopped after \(written) of \(data.count) bytes; check the free disk space.")
-        }
-        chmod(temporary.path, 0o644)
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            TemporaryFiles.discard(temporary)
+        } catch .rename(let reason) {
             throw SafeTensorsError("cannot write \(url.path) (\(reason)); check that the folder is writable and the name is not a folder.")
         }
-        TemporaryFiles.finished(temporary)
     }
 
     static func jsonString(_ s: String) -> String {

@@ -71,4 +71,35 @@ public enum TemporaryFiles {
         }
         return removed
     }
+
+    /// Why an atomic write failed: the temporary file could not be opened (with the system's
+    /// reason), fewer bytes than asked were written, or the final rename failed.
+    public enum WriteFailure: Error {
+        case open(String), short(written: Int), rename(String)
+    }
+
+    /// Writes `data` to a registered temporary file beside `target`, then renames it over
+    /// `target` (mode 0644); on failure the temporary file is gone and `target` untouched.
+    /// Callers turn the failure into their own sentence.
+    public static func writeAtomically(_ data: Data, to target: URL) throws(WriteFailure) {
+        let temporary = url(for: target)
+        guard let handle = fopen(temporary.path, "wb") else {
+            let reason = String(cString: strerror(errno))
+            finished(temporary)
+            throw .open(reason)
+        }
+        let written = data.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, handle) }
+        let closed = fclose(handle)
+        guard written == data.count, closed == 0 else {
+            discard(temporary)
+            throw .short(written: written)
+        }
+        chmod(temporary.path, 0o644)
+        guard rename(temporary.path, target.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            discard(temporary)
+            throw .rename(reason)
+        }
+        finished(temporary)
+    }
 }
