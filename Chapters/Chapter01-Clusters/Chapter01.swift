@@ -91,7 +91,9 @@ struct Chapter01: ParsableCommand {
                 line += String(format: "(%5.2f, %5.2f)   (%7.4f, %7.4f)   (%6.4f, %6.4f)   (%5.2f, %5.2f)",
                                c.x, c.y, mean[0], mean[1], sd[0], sd[1], z[0], z[1])
             } else {
-                line += String(format: "%-15s   (%7.4f, %7.4f)   (%6.4f, %6.4f)", "(curve)", mean[0], mean[1], sd[0], sd[1])
+                // Swift Strings are padded in Swift: `%s` expects a C string, not a String.
+                line += "(curve)".padding(toLength: 14, withPad: " ", startingAt: 0)
+                line += String(format: "   (%7.4f, %7.4f)   (%6.4f, %6.4f)", mean[0], mean[1], sd[0], sd[1])
             }
             print(line)
         }
@@ -100,7 +102,8 @@ struct Chapter01: ParsableCommand {
             let ok = worstZ < 4 && worstSD < 4 * seSD
             print(String(format: "check: largest |z| of a mean = %.2f, largest |sd − %.2f| = %.4f (4 s.e. = %.4f): %@",
                          worstZ, std, worstSD, 4 * seSD, ok ? "PASS" : "FAIL"))
-            print("       every cluster mean sits at 4 × its unit centre and every sd is 0.1, within sampling error.")
+            print(ok ? "       every cluster mean sits at its centre and every sd is \(std), within sampling error."
+                     : "       a cluster is off by more than 4 standard errors: suspect the sampler, not bad luck.")
         } else {
             print("(no centres for \(data.name): the table shows each component's mean and spread)")
         }

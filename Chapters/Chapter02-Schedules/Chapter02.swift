@@ -58,7 +58,9 @@ struct Chapter02: ParsableCommand {
         //   linear     β_t = linspace(β_start, β_end, T)               (DDPM)
         //   quadratic  β_t = linspace(√β_start, √β_end, T)²            (InFoCusp, Annotated)
         //   cosine     ᾱ(t) = cos²((t/T + s)/(1 + s) · π/2) / ᾱ(0), s = 0.008,
-        //              β_t = 1 − ᾱ(t)/ᾱ(t−1) clipped to [1e-4, 0.9999] (Nichol & Dhariwal)
+        //              β_t = 1 − ᾱ(t)/ᾱ(t−1) clipped to [1e-4, 0.9999]          (Nichol & Dhariwal;
+        //              the clip is the Annotated code's: the paper clips at 0.999, no lower bound.
+        //              β_start and β_end play no part in it.)
         //   sigmoid    β_t = σ(linspace(−6, 6, T)) · (β_end − β_start) + β_start
         try Bounds.check("--timesteps", timesteps, in: 1...100_000, "every array has T entries and the CSV 4·T rows")
         let kinds = try schedules.split(separator: ",").map {
@@ -101,50 +103,54 @@ struct Chapter02: ParsableCommand {
         let betaFig = Figure(rows: 1, cols: 2, panelWidth: 520, panelHeight: 380)
         betaFig.title = "Noise schedules, T = \(timesteps)"
         plot(betaFig[0, 0]) { $0.betas }
-        betaFig[0, 0].title = "beta_t (cosine clipped at 0.9999 off the top)"
+        betaFig[0, 0].title = "βₜ (cosine leaves the top, clipped at 0.9999)"
         betaFig[0, 0].yLimits = 0...(max(betaEnd, 0.001) * 1.6)
         plot(betaFig[0, 1]) { $0.betas }
-        betaFig[0, 1].title = "beta_t, log scale"
+        betaFig[0, 1].title = "βₜ, log scale"
         betaFig[0, 1].yScale = .log
         try write(betaFig, "betas.png", out)
 
         let abFig = Figure(rows: 1, cols: 2, panelWidth: 520, panelHeight: 380)
         plot(abFig[0, 0]) { $0.alphasCumprod }
-        abFig[0, 0].title = "alpha-bar_t: fraction of signal variance left"
+        abFig[0, 0].title = "ᾱₜ: fraction of the signal's variance left"
         plot(abFig[0, 1]) { $0.sqrtAlphasCumprod }
-        abFig[0, 1].title = "sqrt(alpha-bar_t) (thick) and sqrt(1 - alpha-bar_t) (thin)"
-        abFig[0, 1].legend = nil
+        abFig[0, 1].title = "√ᾱₜ (thick, falling) and √(1 − ᾱₜ) (thin, rising)"
+        abFig[0, 1].legend = .upperRight
+        abFig[0, 1].yLimits = -0.03...1.5            // room above the curves for the legend
         for (i, s) in built.enumerated() {
             abFig[0, 1].line(ts, s.sqrtOneMinusAlphasCumprod.data, color: .tab(i), width: 1, alpha: 0.6)
         }
         try write(abFig, "alpha_bar.png", out)
 
         // Every other derived array, one panel each (names as in the reference code).
-        let panels: [(String, Axes.Scale, (NoiseSchedule) -> Tensor)] = [
-            ("alphas_cumprod_prev", .linear, { $0.alphasCumprodPrev }),
-            ("sqrt_recip_alphas (log)", .log, { $0.sqrtRecipAlphas }),
-            ("sqrt_one_minus_alphas_cumprod", .linear, { $0.sqrtOneMinusAlphasCumprod }),
-            ("log_one_minus_alphas_cumprod", .linear, { $0.logOneMinusAlphasCumprod }),
-            ("sqrt_recip_alphas_cumprod (log)", .log, { $0.sqrtRecipAlphasCumprod }),
-            ("sqrt_recipm1_alphas_cumprod (log)", .log, { $0.sqrtRecipm1AlphasCumprod }),
-            ("posterior_variance", .log, { $0.posteriorVariance }),
-            ("posterior_mean_coef1 (x_0)", .log, { $0.posteriorMeanCoef1 }),
-            ("posterior_mean_coef2 (x_t)", .linear, { $0.posteriorMeanCoef2 }),
+        // Each panel zooms on where the schedules differ; the cosine schedule's last steps
+        // (β clipped at 0.9999) shoot off some panels, as the titles say.
+        let panels: [(String, Axes.Scale, ClosedRange<Double>?, (NoiseSchedule) -> Tensor)] = [
+            ("alphas_cumprod_prev = ᾱₜ₋₁", .linear, nil, { $0.alphasCumprodPrev }),
+            ("sqrt_recip_alphas = 1/√αₜ (cosine → 100)", .linear, 1...1.012, { $0.sqrtRecipAlphas }),
+            ("sqrt_one_minus_alphas_cumprod = √(1 − ᾱₜ)", .linear, nil, { $0.sqrtOneMinusAlphasCumprod }),
+            ("log_one_minus_alphas_cumprod = log(1 − ᾱₜ)", .linear, nil, { $0.logOneMinusAlphasCumprod }),
+            ("sqrt_recip_alphas_cumprod = 1/√ᾱₜ", .log, nil, { $0.sqrtRecipAlphasCumprod }),
+            ("sqrt_recipm1_alphas_cumprod = √(1/ᾱₜ − 1)", .log, nil, { $0.sqrtRecipm1AlphasCumprod }),
+            ("posterior_variance β̃ₜ", .log, nil, { $0.posteriorVariance }),
+            ("posterior_mean_coef1 (× x₀)", .log, nil, { $0.posteriorMeanCoef1 }),
+            ("posterior_mean_coef2 (× xₜ), zoomed", .linear, 0.95...1.0, { $0.posteriorMeanCoef2 }),
         ]
         let derived = Figure(rows: 3, cols: 3, panelWidth: 420, panelHeight: 300)
         derived.title = "Derived arrays (Sources/Diffusion/Schedules.swift has every formula)"
-        for (k, (name, scale, values)) in panels.enumerated() {
+        for (k, (name, scale, limits, values)) in panels.enumerated() {
             let ax = derived[k]
             plot(ax, values)
             ax.title = name
             ax.yScale = scale
+            ax.yLimits = limits
             ax.legend = k == 0 ? .best : nil
         }
         try write(derived, "derived.png", out)
 
         let snrFig = Figure(rows: 1, cols: 1, panelWidth: 640, panelHeight: 420)
         plot(snrFig[0, 0]) { $0.snr }
-        snrFig[0, 0].title = "Signal-to-noise ratio SNR(t) = alpha-bar / (1 - alpha-bar)"
+        snrFig[0, 0].title = "Signal-to-noise ratio SNR(t) = ᾱₜ / (1 − ᾱₜ)"
         snrFig[0, 0].yScale = .log
         snrFig[0, 0].hline(1, label: "SNR = 1")
         try write(snrFig, "snr.png", out)
@@ -167,11 +173,18 @@ struct Chapter02: ParsableCommand {
             }
             print(line)
         }
-        print("A value near 0 means x_T really is pure noise, as sampling assumes. A large value, like")
-        print("0.28 for the 2D tutorial's linear T = 250 or 0.22 for the Annotated T = 300, means x_T")
-        print("still holds that fraction of the data (a cluster at radius 4 keeps its mean near 1.1),")
-        print("so samples that start from N(0, I) begin somewhere training never went; use T = 1000,")
-        print("the cosine schedule, or the 1000/T rescale.")
+        // The sentence a reader should take away, from these options' numbers: the linear
+        // schedule at the chain lengths the tutorials use.
+        let users = [200: "the MindSpore port", 250: "the 2D tutorial", 300: "the Annotated post", 1000: "DDPM"]
+        print("A value near 0 means x_T really is pure noise, as sampling assumes. Linear betas here leave")
+        for T in lengths {
+            guard let who = users[T], let s = try? NoiseSchedule(.linear, timesteps: T, betaStart: betaStart,
+                                                                   betaEnd: betaEnd) else { continue }
+            let v = s.sqrtAlphasCumprod.data[T - 1]
+            print(String(format: "  %.3g at T = %d (%@): a cluster at radius 4 keeps its mean near %.2f", v, T, who, 4 * v))
+        }
+        print("A large value means samples that start from N(0, I) begin somewhere training never went;")
+        print("use a longer chain, the cosine schedule, or the 1000/T rescale.")
 
         // √ᾱ_T against T for every schedule: where each curve crosses ~0.01 is "long enough".
         let sweep = stride(from: 10, through: 1000, by: 10).map { $0 }
@@ -184,13 +197,17 @@ struct Chapter02: ParsableCommand {
                                                   rescaleLinear: rescale) else { continue }
                 xs.append(Double(T)); ys.append(Double(s.sqrtAlphasCumprod.data[T - 1]))
             }
-            ax.line(xs, ys, label: label, color: .tab(i), dash: rescale ? [2, 3] : (kind == .sigmoid ? [6, 4] : nil))
+            // Linear and sigmoid coincide within 1 %: linear is drawn wide and pale underneath.
+            let underneath = kind == .linear && !rescale
+            ax.line(xs, ys, label: label, color: .tab(i), width: underneath ? 5 : 1.75,
+                    dash: rescale ? [2, 3] : (kind == .sigmoid ? [6, 4] : nil), alpha: underneath ? 0.45 : 1)
         }
-        ax.title = "Signal left at the end of the chain, sqrt(alpha-bar_T)"
+        ax.title = "Signal left at the end of the chain, √ᾱ_T (sigmoid lies on linear)"
         ax.xLabel = "chain length T"
+        ax.yLabel = "√ᾱ_T"
         ax.yScale = .log
-        ax.yLimits = 1e-8...2
-        ax.legend = .lowerRight
+        ax.yLimits = 5e-6...2
+        ax.legend = .lowerLeft
         ax.hline(0.01, label: "0.01")
         try write(left, "signal_left.png", out)
 

@@ -130,7 +130,9 @@ public struct NoiseSchedule {
     /// - linear:    β_t = linspace(β_start, β_end, T)
     /// - quadratic: β_t = linspace(√β_start, √β_end, T)²
     /// - cosine:    ᾱ(t) = f(t)/f(0), f(t) = cos²(((t/T) + s)/(1 + s) · π/2), t = 0…T;
-    ///              β_t = 1 − ᾱ(t)/ᾱ(t−1), clipped to [1e-4, 0.9999]
+    ///              β_t = 1 − ᾱ(t)/ᾱ(t−1), clipped to [1e-4, 0.9999] (the Annotated code's clip;
+    ///              Nichol & Dhariwal, Eq. 17, clip at 0.999 with no lower bound). β_start and
+    ///              β_end are not used.
     /// - sigmoid:   β_t = σ(linspace(−6, 6, T)) · (β_end − β_start) + β_start
     public static func makeBetas(_ kind: BetaSchedule, timesteps T: Int, betaStart: Double, betaEnd: Double,
                                  s: Double = 0.008) -> [Double] {

@@ -22,6 +22,26 @@ import Testing
         #expect(r[2 + 0, 11] != .white)           // the H's left stem runs along the bottom row
     }
 
+    /// The symbols drawn for the course: each a full 13-row cell, not the "missing" box, and
+    /// told apart from every other glyph (µ and μ, - and − are the same drawing on purpose).
+    @Test func mathematicalGlyphsAreDrawnAndDistinct() {
+        let text = "αᾱββ̃εθλμπσΣ√‖−×≈∇→x̂₀₁₂ₜₙ₋ᵀ"
+        #expect(BitmapFont.width(of: "√ᾱₜ") == 18)          // one cell per Character, combining marks included
+        var seen: [[UInt8]: Character] = [:]
+        for ch in text {
+            let rows = Array(BitmapFont.rows(for: ch))
+            #expect(rows.count == BitmapFont.glyphHeight)
+            #expect(rows != BitmapFont.missing, "no glyph for \(ch)")
+            #expect(rows.contains { $0 != 0 }, "blank glyph for \(ch)")
+            #expect(rows.allSatisfy { $0 & 0x03 == 0 }, "\(ch) spills out of the 6-pixel cell")
+            if let other = seen[rows] { Issue.record("\(ch) is drawn like \(other)") }
+            seen[rows] = ch
+        }
+        // "‖" is one glyph with two strokes, not "||" (two cells that read as "ll").
+        #expect(Array(BitmapFont.rows(for: "‖")) != Array(BitmapFont.rows(for: "|")))
+        #expect(BitmapFont.rows(for: "μ") == BitmapFont.rows(for: "µ"))
+    }
+
     @Test func antiAliasedLineCoverage() {
         var c = Canvas(width: 20, height: 10)
         c.line(from: Point(2, 5), to: Point(18, 5), color: .black, width: 2)
