@@ -7,8 +7,8 @@ import TinyTensor
 ///
 /// - train step: batch of 32, t ~ U{0..T−1}, x_t = qSample, the tutorial's MLP, MSE,
 ///   backward, Adam (lr 1e-3), with T = 250.
-/// - sampling: Algorithm 2 for 1000 points through all 250 steps (our model takes its fused
-///   `noGrad` path; PyTorch runs layer by layer under `no_grad`).
+/// - sampling: Algorithm 2 for 1000 points through all 250 steps (both layer by layer, under
+///   `noGrad` / `no_grad`).
 /// PyTorch runs in a child process (Benchmarks/reference/torch_mlp.py) with the same thread
 /// count; when python3 or torch is missing the section says so and shows only ours.
 enum MLPBenchmark {

@@ -122,7 +122,7 @@ struct Chapter01: ParsableCommand {
         ax.equalAspect = true
         ax.xLimits = -5...5
         ax.yLimits = -5...5
-        ax.scatter(xs, ys, colors: data.labels.map { Color.tab($0) }, size: 1.6, alpha: 0.5)
+        ax.scatter(xs, ys, colors: data.labels.map { Color.cluster($0) }, size: 1.6, alpha: 0.5)
         if !data.centres.isEmpty {
             ax.markers(data.centres.map(\.x), data.centres.map(\.y), marker: .cross, color: .black,
                        size: 12, width: 2, label: "centres")

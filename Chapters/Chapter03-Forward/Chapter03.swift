@@ -120,7 +120,7 @@ struct Chapter03: ParsableCommand {
         // cloud should look like N(0, I) — the dashed circle is its 2σ radius — but with
         // T = 250 and a linear schedule it is not quite there yet (Chapter 2: √ᾱ_T = 0.28).
         let data = ToyDatasets.clusters(perCluster: common.quick ? 250 : 1000, using: &rng)
-        let colors = data.labels.map { Color.tab($0) }
+        let colors = data.labels.map { Color.cluster($0) }
         var x = data.points                                                               // [N, 2]
         var frames: [Canvas] = [], stills: [(Int, Tensor)] = [(0, x)]
         let stillSteps = Set([T / 5, 2 * T / 5, 3 * T / 5, 4 * T / 5, T].filter { $0 > 0 })
@@ -187,7 +187,70 @@ struct Chapter03: ParsableCommand {
                          s.sqrtAlphasCumprod.data[100], s.sqrtAlphasCumprod.data[199],
                          s.sqrtAlphasCumprod.data[s.timesteps - 1]))
         }
+        try checkPosterior(diffusion, samples: 4 * n, using: &rng)
         print(String(format: "done in %.2f s", clock.seconds))
+    }
+
+    // MARK: 4. Going back one step: the posterior q(x_{t−1} | x_t, x_0)
+    //
+    // Sampling will have to undo the chain one step at a time. Given x_0, the forward process
+    // makes x_{t−1} and x_t jointly Gaussian, so by Bayes' rule x_{t−1} given x_t (and x_0) is
+    // Gaussian too, with a mean that is a straight line in x_0 and x_t (DDPM Eq. 6–7):
+    //
+    //     q(x_{t−1} | x_t, x_0) = N(μ̃_t, β̃_t I)
+    //     μ̃_t = √ᾱ_{t−1} β_t / (1 − ᾱ_t) · x_0  +  √α_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · x_t
+    //     β̃_t = (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · β_t
+    //
+    // Checked by simulation: draw many (x_{t−1}, x_t) pairs from one x_0 and fit a straight line
+    // of x_{t−1} against x_t. For jointly Gaussian variables the conditional mean *is* that line,
+    // so its slope must be the x_t coefficient, its height at x_t = 0 the x_0 term, and the
+    // scatter around it β̃_t.
+    //
+    // Then the form the network will use. Eq. 4 solved for x_0 is x_0 = (x_t − √(1 − ᾱ_t) ε)/√ᾱ_t;
+    // put into μ̃_t, the x_0 disappears (DDPM Eq. 10–11):
+    //
+    //     μ̃_t = 1/√α_t · (x_t − β_t/√(1 − ᾱ_t) · ε)
+    //
+    // The step back needs only x_t and the noise in it: a network that predicts ε from x_t gives
+    // the reverse process (Chapter 4).
+    func checkPosterior(_ diffusion: GaussianDiffusion, samples m: Int, using rng: inout RandomGenerator) throws {
+        let s = diffusion.schedule.doubleArrays, T = diffusion.timesteps
+        let x0Value: Float = 4                                                   // the top cluster's y
+        print("\nPosterior check: \(m) pairs (x_{t-1}, x_t) from x_0 = \(x0Value); fit the line x_{t-1} = a + b x_t.")
+        print("(Eq. 7): slope b = coefficient of x_t, height a = coefficient of x_0 times x_0, scatter = beta~_t")
+        print("    t   slope b     (Eq. 7)       s.e.  |   height a      (Eq. 7)       s.e.  |   scatter     (Eq. 7)      s.e.  | eps form")
+        var worst = 0.0
+        for t in Set([1, T / 10, T / 2, T - 1]).filter({ $0 >= 1 && $0 < T }).sorted() {
+            // x_{t−1} ~ q(x_{t−1} | x_0), then one forward step to x_t (index t is the paper's t + 1).
+            let x0 = Tensor.full([m, 1], x0Value)                    // [m, 1]
+            let e1 = Tensor.randn([m, 1], using: &rng), e2 = Tensor.randn([m, 1], using: &rng)
+            let abPrev = Float(s.alphasCumprodPrev[t])
+            let xPrev = x0 * abPrev.squareRoot() + e1 * (1 - abPrev).squareRoot()    // [m, 1]
+            let xt = diffusion.qStep(xPrev, t: Array(repeating: t, count: m), noise: e2)  // [m, 1]
+            // Least squares in Double: b = cov(x_t, x_{t−1}) / var(x_t), a = mean − b · mean.
+            let u = xt.data.map(Double.init), v = xPrev.data.map(Double.init)
+            let mu = u.reduce(0, +) / Double(m), mv = v.reduce(0, +) / Double(m)
+            var suu = 0.0, suv = 0.0
+            for i in 0..<m { suu += (u[i] - mu) * (u[i] - mu); suv += (u[i] - mu) * (v[i] - mv) }
+            let b = suv / suu, a = mv - b * mu
+            let scatter = zip(u, v).map { (ui, vi) in (vi - a - b * ui) * (vi - a - b * ui) }.reduce(0, +) / Double(m - 2)
+            let seB = (scatter / suu).squareRoot()
+            let seA = (scatter * (1 / Double(m) + mu * mu / suu)).squareRoot()
+            let seS = scatter * (2 / Double(m - 2)).squareRoot()
+            let wantB = s.posteriorMeanCoef2[t], wantA = s.posteriorMeanCoef1[t] * Double(x0Value)
+            let wantS = s.posteriorVariance[t]
+            worst = max(worst, abs(b - wantB) / seB, abs(a - wantA) / seA, abs(scatter - wantS) / seS)
+            // The ε form against Eq. 7, pair by pair, with ε read off x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε.
+            let mean = diffusion.qPosteriorMeanVariance(x0: x0, xt: xt, t: Array(repeating: t, count: m)).mean  // [m, 1]
+            let eps = (xt - x0 * Float(s.sqrtAlphasCumprod[t])) / Float(s.sqrtOneMinusAlphasCumprod[t])        // [m, 1]
+            let epsForm = (xt - eps * Float(s.betas[t] / s.sqrtOneMinusAlphasCumprod[t])) * Float(s.sqrtRecipAlphas[t])
+            let gap = zip(mean.data, epsForm.data).map { abs($0 - $1) }.max() ?? 0
+            print(String(format: "%5d  %8.5f  (%8.5f)  %9.1e  |  %9.5f  (%9.5f)  %9.1e  |  %8.6f  (%8.6f)  %8.1e  | %.0e",
+                         t, b, wantB, seB, a, wantA, seA, scatter, wantS, seS, gap))
+        }
+        print(String(format: "check: largest |z| = %.2f (below 4: the simulation agrees with Eq. 6-7): %@",
+                     worst, worst < 4 ? "PASS" : "FAIL"))
+        print("eps form: largest |mu~(x_0, x_t) - 1/sqrt(alpha_t) (x_t - beta_t/sqrt(1-ab_t) eps)| per t, float rounding only")
     }
 
     // MARK: - Helpers

@@ -46,7 +46,9 @@ struct Chapter04: ParsableCommand {
     @Option(parsing: .unconditional, help: "Reverse-process variance: posterior (beta-tilde) or beta.") var variance: String?
     @Option(parsing: .unconditional, help: "Training loss: mse, l1 or huber.") var loss: String?
     @Option(parsing: .unconditional, help: "Number of points to sample (default 1000, --quick 300).") var samples: Int?
-    @Flag(help: "Also train one model per ablation setting and draw them side by side.") var ablations = false
+    @Flag(help: "Also train one model per ablation setting and seed, and draw them side by side.") var ablations = false
+    @Option(parsing: .unconditional, help: "Seeds of each ablation setting, comma-separated (default 0,1,2; --quick: --seed).")
+    var ablationSeeds: String?
 
     mutating func run() throws {
         var recipe = try makeRecipe()
@@ -79,14 +81,18 @@ struct Chapter04: ParsableCommand {
                      1000 * trained.seconds / Double(trained.steps)))
 
         // 3. How good is the noise prediction? Fresh (x_0, t, ε), compare ε_θ(x_t, t) with ε.
-        let probe = 2000
-        let rows = rng.integers(count: probe, below: data.count)
-        let x0 = data.points.indexSelect(rows, axis: 0)                                // [2000, 2]
-        let t = rng.integers(count: probe, below: recipe.timesteps)
-        let eps = Tensor.randn([probe, 2], using: &rng)                                // [2000, 2]
+        let (x0, t, eps) = drawProbe(data, timesteps: recipe.timesteps, using: &rng)     // [2000, 2], t, [2000, 2]
         let predicted = trained.withSamplingWeights {
             noGrad { trained.model(trained.diffusion.qSample(x0, t: t, noise: eps), t) }  // [2000, 2]
         }
+
+        // Why is predicting ε enough? The ELBO's KL terms are, exactly, weighted noise errors
+        // (Eq. 12), and Algorithm 2's one-line update is the 2D tutorial's four steps (x̂_0, then
+        // the posterior of Chapter 3). Theory.swift has the derivation; here both are checked on
+        // this model, with their own generator so that the numbers below do not move.
+        var theoryRng = RandomGenerator(seed: common.seed &+ 0x7E0)
+        checkObjective(trained, data: data, using: &theoryRng)
+        checkFourSteps(trained, using: &theoryRng)
 
         // 4. The reverse process (Algorithm 2) from N(0, I), keeping the whole trajectory.
         let (x, trajectory, sampleSeconds) = sample(trained, count: sampleCount, variance: variance,
@@ -116,8 +122,8 @@ struct Chapter04: ParsableCommand {
 
         // 7. What matters? One model per setting, one panel each (Ablations.swift).
         if ablations {
-            try runAblations(base: recipe, baseSamples: x, baseMetrics: metrics, data: data,
-                             sampleCount: sampleCount, seed: common.seed, out: out)
+            let seeds = try ablationSeeds.map { try parseSeeds($0) } ?? (common.quick ? [common.seed] : [0, 1, 2])
+            try runAblations(base: recipe, sampleCount: sampleCount, seeds: seeds, out: out)
         }
     }
 
@@ -164,8 +170,28 @@ struct Chapter04: ParsableCommand {
                           for: "sampling \(sampleCount) points through \(r.timesteps) steps", "lower --samples or --timesteps")
     }
 
+    /// "0,1,2" → [0, 1, 2]; anything else is one sentence.
+    func parseSeeds(_ text: String) throws -> [UInt64] {
+        let seeds = text.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        guard !seeds.isEmpty, seeds.count == text.split(separator: ",").count, seeds.count <= 20 else {
+            throw ChapterError("--ablation-seeds expects 1 to 20 comma-separated whole numbers, e.g. 0,1,2; got '\(text)'.")
+        }
+        return seeds
+    }
+
     /// About an hour of training at 0.15 ms per step.
     static let maxTrainingSteps = 20_000_000
+}
+
+/// 2000 fresh (x_0, t, ε) for the noise-prediction figure. The ablations draw them too, so
+/// every run of a recipe uses the same random numbers as the main run of that recipe.
+func drawProbe(_ data: ToyDataset, timesteps: Int, using rng: inout RandomGenerator) -> (x0: Tensor, t: [Int], eps: Tensor) {
+    let probe = 2000
+    let rows = rng.integers(count: probe, below: data.count)
+    let x0 = data.points.indexSelect(rows, axis: 0)                                    // [2000, 2]
+    let t = rng.integers(count: probe, below: timesteps)
+    let eps = Tensor.randn([probe, 2], using: &rng)                                    // [2000, 2]
+    return (x0, t, eps)
 }
 
 /// What metrics.json holds: numbers only, no timings, so the same seed writes the same bytes.

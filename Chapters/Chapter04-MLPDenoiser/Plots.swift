@@ -5,8 +5,8 @@ import TinyTensor
 
 // MARK: - The chapter's figures
 
-/// The colour of cluster k: the tab10 cycle without its grey (the data are drawn in grey).
-func clusterColor(_ k: Int) -> Color { Color.tab([0, 1, 2, 3, 4, 5, 6, 9][k % 8]) }
+/// The colour of cluster k, the same as in Chapters 1 and 3.
+func clusterColor(_ k: Int) -> Color { Color.cluster(k) }
 
 /// Both coordinates of a [N, 2] tensor.
 func coordinates(_ points: Tensor) -> (xs: [Float], ys: [Float]) {
@@ -18,7 +18,7 @@ func coordinates(_ points: Tensor) -> (xs: [Float], ys: [Float]) {
 func lossFigure(_ losses: [Float], stepsPerEpoch: Int) -> Figure {
     let fig = Figure(rows: 1, cols: 1, panelWidth: 640, panelHeight: 400)
     let ax = fig[0, 0]
-    ax.title = "Training loss ||eps - eps_theta(x_t, t)||^2"
+    ax.title = "Training loss ‖ε − ε_θ(xₜ, t)‖²"
     ax.xLabel = "epoch"
     ax.yLabel = "MSE"
     ax.yScale = .log
@@ -36,21 +36,23 @@ func lossFigure(_ losses: [Float], stepsPerEpoch: Int) -> Figure {
 }
 
 /// Predicted against true noise, one panel per coordinate: a perfect predictor puts every
-/// dot on the diagonal. Dots are coloured by t (early steps light, late steps dark).
+/// dot on the diagonal. Dots are coloured by t (colour bar); the diagonal is drawn first, so
+/// the late steps that sit on it stay visible.
 func noiseScatterFigure(predicted: Tensor, truth: Tensor, t: [Int], timesteps: Int) -> Figure {
-    let fig = Figure(rows: 1, cols: 2, panelWidth: 420, panelHeight: 420)
+    let fig = Figure(rows: 1, cols: 2, panelWidth: 470, panelHeight: 420)
     let colors = t.map { Colormap.viridis(Double($0) / Double(max(1, timesteps - 1))) }
     let (px, py) = coordinates(predicted), (tx, ty) = coordinates(truth)
-    for (i, (p, q, name)) in [(px, tx, "x"), (py, ty, "y")].enumerated() {
+    for (i, (p, q, name)) in [(px, tx, "x₁"), (py, ty, "x₂")].enumerated() {
         let ax = fig[0, i]
-        ax.title = "noise, \(name) coordinate (dark: small t, yellow: large t)"
-        ax.xLabel = "true eps"
-        ax.yLabel = "predicted eps"
+        ax.title = "noise of the \(name) coordinate"
+        ax.xLabel = "true ε"
+        ax.yLabel = "predicted ε_θ(xₜ, t)"
         ax.equalAspect = true
         ax.xLimits = -4...4
         ax.yLimits = -4...4
+        ax.line([-4.0, 4.0], [-4.0, 4.0], label: "y = x", color: .gray(0.45), width: 1, dash: [5, 4])
         ax.scatter(q, p, colors: colors, size: 1.6, alpha: 0.5)
-        ax.line([-4.0, 4.0], [-4.0, 4.0], label: "y = x", color: .black, width: 1, dash: [5, 4])
+        ax.colorbar = (.viridis, 0...Double(max(1, timesteps - 1)), "t")
         ax.legend = .upperLeft
     }
     return fig
@@ -110,20 +112,21 @@ func reverseFrames(_ trajectory: [Tensor], centres: [(x: Float, y: Float)], fram
     }
 }
 
-/// A grid of sample panels, one per setting, with the metrics in each title.
-func ablationFigure(title: String, results: [(name: String, samples: Tensor, metrics: Toy2DMetrics)],
+/// A grid of sample panels, one per setting (the first seed's samples), with the mean of
+/// every seed's metrics under each.
+func ablationFigure(title: String, results: [(name: String, samples: Tensor, metrics: [Toy2DMetrics])],
                     centres: [(x: Float, y: Float)], columns: Int) -> Figure {
     let rows = (results.count + columns - 1) / columns
     let fig = Figure(rows: rows, cols: columns, panelWidth: 400, panelHeight: 430)
     fig.title = title
     for (i, r) in results.enumerated() {
-        let m = r.metrics
-        let shares = m.shares.map { 100 * $0 }
-        scatterPanel(fig[i / columns, i % columns], r.samples, centres: centres,
-                     title: r.name, size: 1.4)
-        fig[i / columns, i % columns].xLabel = String(format: "in 0.5: %.1f%%  ED %.3f  shares %.1f-%.1f%%",
-                                                      100 * m.withinRadius, m.energyDistance,
-                                                      shares.min() ?? 0, shares.max() ?? 0)
+        let n = Double(max(1, r.metrics.count))
+        let within = r.metrics.map(\.withinRadius).reduce(0, +) / n
+        let energy = r.metrics.map(\.energyDistance).reduce(0, +) / n
+        let floor = r.metrics.map(\.energyDistanceFloor).reduce(0, +) / n
+        scatterPanel(fig[i / columns, i % columns], r.samples, centres: centres, title: r.name, size: 1.4)
+        fig[i / columns, i % columns].xLabel = String(format: "in 0.5: %.1f%%   ED %.3f (floor %.3f)",
+                                                      100 * within, energy, floor)
     }
     return fig
 }

@@ -4,11 +4,12 @@ extension Axes {
 
     static let colorbarGap = 12, colorbarBar = 14
 
-    /// The (last) heat map of the panel, if any.
+    /// The (last) heat map of the panel, if any, or else the colour bar set by hand.
     var heatmapItem: HeatmapInfo? {
         for item in items.reversed() {
             if case let .heatmap(_, colormap, range, colorbar, label) = item { return (colormap, range, colorbar, label) }
         }
+        if let colorbar { return (colorbar.colormap, colorbar.range, true, colorbar.label) }
         return nil
     }
 

@@ -45,6 +45,9 @@ public final class Axes {
     public var showAxes = true
     /// Draw the y axis from top to bottom (set by `heatmap`, like an image: row 0 on top).
     public var yInverted = false
+    /// A colour bar for colours chosen by hand, e.g. a scatter coloured by t with
+    /// `colormap(t / T)`: the bar maps `range` onto the colormap. (A heat map brings its own.)
+    public var colorbar: (colormap: Colormap, range: ClosedRange<Double>, label: String?)?
 
     enum Item {
         case line(xs: [Double], ys: [Double], color: Color, width: Double, dash: [Double]?, alpha: Float, label: String?)

@@ -45,6 +45,10 @@ public struct Color: Hashable {
     /// The `index`-th colour of the default cycle (wraps around after ten).
     public static func tab(_ index: Int) -> Color { tab10[((index % 10) + 10) % 10] }
 
+    /// The colour of cluster (or class) `index` in the 2-D chapters: the tab10 cycle without its
+    /// grey, which those figures keep for the training data (8 distinct colours, then repeats).
+    public static func cluster(_ index: Int) -> Color { tab([0, 1, 2, 3, 4, 5, 6, 9, 8][((index % 9) + 9) % 9]) }
+
     /// This colour mixed with `other`: `t = 0` gives self, `t = 1` gives other.
     public func mixed(with other: Color, _ t: Double) -> Color {
         func m(_ a: UInt8, _ b: UInt8) -> UInt8 {

@@ -3,7 +3,7 @@ import Testing
 @testable import Diffusion
 @testable import TinyTensor
 
-/// The time embedding against PyTorch values, the MLP's shape and names, and its fused path.
+/// The time embedding against PyTorch values, the MLP's shape and names, and that sampling runs the same forward pass.
 @Suite struct MLPDenoiserTests {
     @Test func timeEmbeddingMatchesTheReferenceFormula() {
         // Values from the tutorial's formula evaluated by torch (float32).
@@ -49,18 +49,13 @@ import Testing
         #expect(model(x, [0, 1, 2, 3, 249]).shape == [5, 2])
     }
 
-    @Test func fusedInferencePathEqualsTheLayerByLayerPath() {
-        for initialization in [Linear.Initialization.glorotUniform, .pytorch] {
-            var rng = RandomGenerator(seed: 2)
-            let model = MLPDenoiser(.scaled(width: 32, initialization: initialization), timesteps: 100, rng: &rng)
-            let x = Tensor.randn([40, 2], using: &rng)                          // [40, 2]
-            let mixed = rng.integers(count: 40, below: 100)
-            for t in [mixed, Array(repeating: 37, count: 40)] {
-                let layered = model(x, t)                                       // autograd path
-                let fused = noGrad { model(x, t) }                              // fused path
-                expectClose(fused.data, layered.data, tol: 1e-5, "\(initialization)")
-            }
-        }
+    @Test func samplingRunsTheModelTheLearnerReads() {
+        // One forward pass: under noGrad the model computes exactly what the autograd path does.
+        var rng = RandomGenerator(seed: 2)
+        let model = MLPDenoiser(.scaled(width: 32), timesteps: 100, rng: &rng)
+        let x = Tensor.randn([40, 2], using: &rng)                          // [40, 2]
+        let t = rng.integers(count: 40, below: 100)
+        #expect(noGrad { model(x, t) }.data == model(x, t).data)
     }
 
     @Test func gradientsOfTheModelAgainstFiniteDifferences() {

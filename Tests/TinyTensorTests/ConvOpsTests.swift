@@ -159,24 +159,26 @@ func zip3<A, B, C>(_ a: [A], _ b: some Sequence<B>, _ c: [C]) -> [(A, B, C)] {
 }
 
 @Suite struct ConvOpsKernelTests {
-    /// The definition, one multiply-add at a time.
+    /// The definition, one multiply-add at a time (Ops/Reference.swift).
     func naiveConv(_ x: Tensor, _ w: Tensor, stride: Int, padding: Int, groups: Int) -> [Float] {
-        let (b, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (o, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        let oh = (h + 2 * padding - kh) / stride + 1, ow = (wd + 2 * padding - kw) / stride + 1
-        let og = o / groups
-        var y = [Float](repeating: 0, count: b * o * oh * ow)
-        for n in 0..<b { for oc in 0..<o { for i in 0..<oh { for j in 0..<ow {
-            var s: Float = 0
-            for ci in 0..<cg { for p in 0..<kh { for q in 0..<kw {
-                let ih = i * stride - padding + p, iw = j * stride - padding + q
-                guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
-                let inC = (oc / og) * cg + ci
-                s += w.data[((oc * cg + ci) * kh + p) * kw + q] * x.data[((n * c + inC) * h + ih) * wd + iw]
-            } } }
-            y[((n * o + oc) * oh + i) * ow + j] = s
-        } } } }
-        return y
+        Tensor.referenceConv2d(x, weight: w, stride: stride, padding: padding, groups: groups).data
+    }
+
+    @Test func convolutionAndMatmulMatchTheirDefinitions() {
+        // Strides, padding, groups and a bias against Ops/Reference.swift.
+        let x = randomTensor([2, 6, 9, 8], seed: 30)
+        for (stride, padding, groups, k) in [(1, 1, 1, 3), (2, 0, 2, 3), (2, 1, 3, 4), (1, 3, 6, 7), (1, 0, 1, 1)] {
+            let w = randomTensor([6, 6 / groups, k, k], seed: 31, scale: 0.2)
+            let bias = randomTensor([6], seed: 32)
+            let fast = Tensor.conv2d(x, weight: w, bias: bias, stride: stride, padding: padding, groups: groups)
+            let plain = Tensor.referenceConv2d(x, weight: w, bias: bias, stride: stride, padding: padding, groups: groups)
+            #expect(fast.shape == plain.shape)
+            expectClose(fast.data, plain.data, tol: 1e-4, "conv s\(stride) p\(padding) g\(groups) k\(k)")
+        }
+        for (m, k, n) in [(1, 1, 1), (7, 13, 5), (33, 70, 41), (128, 300, 96)] {
+            let a = randomTensor([m, k], seed: 33), b = randomTensor([k, n], seed: 34)
+            expectClose(a.matmul(b).data, Tensor.referenceMatmul(a, b).data, tol: 1e-4, "matmul \(m)×\(k)×\(n)")
+        }
     }
 
     @Test func manyChunksMatchTheDefinition() {

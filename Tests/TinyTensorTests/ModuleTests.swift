@@ -1,6 +1,16 @@
 import Testing
 @testable import TinyTensor
 
+/// Module's documentation example, verbatim.
+final class TinyNet: Module {
+    let fc1: Linear, fc2: Linear
+    init(rng: inout RandomGenerator) {
+        fc1 = Linear(2, 16, rng: &rng)
+        fc2 = Linear(16, 1, rng: &rng)
+    }
+    func callAsFunction(_ x: Tensor) -> Tensor { fc2(fc1(x).relu()) }   // [B, 2] -> [B, 1]
+}
+
 final class Block: Module {
     let proj: Linear
     let norm: Linear?
@@ -21,6 +31,13 @@ final class Net: Module {
 }
 
 @Suite struct ModuleTests {
+    @Test func theDocumentationExampleRuns() {
+        var rng = RandomGenerator(seed: 0)
+        let net = TinyNet(rng: &rng)
+        #expect(net.namedParameters().map(\.name) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
+        #expect(net(Tensor.randn([5, 2], using: &rng)).shape == [5, 1])
+    }
+
     @Test func parametersHavePyTorchNames() {
         var rng = RandomGenerator(seed: 0)
         let names = Net(rng: &rng).namedParameters().map(\.name)

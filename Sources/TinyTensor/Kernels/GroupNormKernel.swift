@@ -82,3 +82,46 @@ enum GroupNormKernel {
         }
     }
 }
+
+// MARK: - Array front ends (what `Tensor.groupNorm` calls)
+
+extension GroupNormKernel {
+    /// `forward` on arrays: returns y [B, C, plane] and the per-(b, g) mean and 1/√(σ² + ε).
+    static func forward(_ x: [Float], batch: Int, channels: Int, plane: Int, groups: Int, eps: Float,
+                        gamma: [Float]?, beta: [Float]?) -> (y: [Float], mean: [Float], rstd: [Float]) {
+        var y = [Float](repeating: 0, count: x.count)
+        var mean = [Float](repeating: 0, count: batch * groups), rstd = mean
+        x.withUnsafeBufferPointer { x in
+        withOptionalPointer(gamma) { gamma in
+        withOptionalPointer(beta) { beta in
+        y.withUnsafeMutableBufferPointer { y in
+        mean.withUnsafeMutableBufferPointer { mean in
+        rstd.withUnsafeMutableBufferPointer { rstd in
+            forward(x: x.baseAddress!, batch: batch, channels: channels, plane: plane, groups: groups, eps: eps,
+                    gamma: gamma, beta: beta, y: y.baseAddress!, mean: mean.baseAddress!, rstd: rstd.baseAddress!)
+        }}}}}}
+        return (y, mean, rstd)
+    }
+
+    /// `backward` on arrays: the gradients asked for (nil for the others).
+    static func backward(_ x: [Float], dy: [Float], batch: Int, channels: Int, plane: Int, groups: Int,
+                         gamma: [Float]?, mean: [Float], rstd: [Float], wantX: Bool, wantGamma: Bool, wantBeta: Bool)
+        -> (dx: [Float]?, dgamma: [Float]?, dbeta: [Float]?) {
+        var dx: [Float]? = wantX ? [Float](repeating: 0, count: x.count) : nil
+        var dgamma: [Float]? = wantGamma ? [Float](repeating: 0, count: channels) : nil
+        var dbeta: [Float]? = wantBeta ? [Float](repeating: 0, count: channels) : nil
+        x.withUnsafeBufferPointer { x in
+        dy.withUnsafeBufferPointer { dy in
+        withOptionalPointer(gamma) { gamma in
+        mean.withUnsafeBufferPointer { mean in
+        rstd.withUnsafeBufferPointer { rstd in
+        withOptionalMutablePointer(&dx) { dx in
+        withOptionalMutablePointer(&dgamma) { dgamma in
+        withOptionalMutablePointer(&dbeta) { dbeta in
+            backward(x: x.baseAddress!, dy: dy.baseAddress!, batch: batch, channels: channels, plane: plane,
+                     groups: groups, gamma: gamma, mean: mean.baseAddress!, rstd: rstd.baseAddress!,
+                     dx: dx, dgamma: dgamma, dbeta: dbeta)
+        }}}}}}}}
+        return (dx, dgamma, dbeta)
+    }
+}

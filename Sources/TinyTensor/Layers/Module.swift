@@ -6,10 +6,17 @@
 /// an array `downs` of arrays becomes `downs.0.0.block1.proj.weight`.
 ///
 ///     final class TinyNet: Module {
-///         let fc1 = Linear(2, 16), fc2 = Linear(16, 1)
+///         let fc1: Linear, fc2: Linear
+///         init(rng: inout RandomGenerator) {
+///             fc1 = Linear(2, 16, rng: &rng)
+///             fc2 = Linear(16, 1, rng: &rng)
+///         }
 ///         func callAsFunction(_ x: Tensor) -> Tensor { fc2(fc1(x).relu()) }   // [B, 2] -> [B, 1]
 ///     }
-///     TinyNet().namedParameters().map(\.name)   // ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+///     var rng = RandomGenerator(seed: 0)
+///     TinyNet(rng: &rng).namedParameters().map(\.name)   // ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+///
+/// (`ModuleTests.theDocumentationExampleRuns` runs this example.)
 open class Module {
     /// Training mode (the default) or evaluation mode; layers such as dropout read it.
     public private(set) var training = true

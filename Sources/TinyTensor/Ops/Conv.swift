@@ -13,7 +13,8 @@ extension Tensor {
     /// Backward (per group): dx = col2im(Wᵀ · dy), dW = dy · colsᵀ, db = Σ_{b, oh, ow} dy,
     /// where cols = im2col(x) (Kernels/Im2Col.swift; computed without writing cols out, see
     /// Kernels/ConvGEMM.swift). Depthwise stride-1 convolutions use a direct kernel instead
-    /// (Kernels/DepthwiseConv.swift).
+    /// (Kernels/DepthwiseConv.swift). `referenceConv2d` (Ops/Reference.swift) is the same sum
+    /// in plain loops; the tests hold the two together.
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1,
                               padding: Int = 0, groups: Int = 1) -> Tensor {
         precondition(x.rank == 4, "conv2d: input must be [B, C, H, W], got \(x.shape)")

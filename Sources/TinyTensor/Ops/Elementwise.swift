@@ -13,9 +13,9 @@ extension Tensor {
             if a.count == 0 { return ([], a.shape) }
             var out = [Float](repeating: 0, count: a.count)
             a.data.withUnsafeBufferPointer { ap in b.data.withUnsafeBufferPointer { bp in
-                out.withUnsafeMutableBufferPointer { op in
-                    let (x, y, z) = (ap.baseAddress!, bp.baseAddress!, op.baseAddress!)
-                    Parallel.forRanges(op.count, grain: elementwiseGrain) { r in
+                out.withUnsafeMutableBufferPointer { zp in
+                    let (x, y, z) = (ap.baseAddress!, bp.baseAddress!, zp.baseAddress!)
+                    Parallel.forRanges(zp.count, grain: elementwiseGrain) { r in
                         for i in r { z[i] = f(x[i], y[i]) }
                     }
                 } } }
@@ -25,9 +25,9 @@ extension Tensor {
         var out = [Float](repeating: 0, count: shape.product)
         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
         a.data.withUnsafeBufferPointer { ap in b.data.withUnsafeBufferPointer { bp in
-            out.withUnsafeMutableBufferPointer { op in
+            out.withUnsafeMutableBufferPointer { zp in
                 forEachBroadcastRun(shape, sa, sb) { o, ia, ib, run, da, db in
-                    for j in 0..<run { op[o + j] = f(ap[ia + j * da], bp[ib + j * db]) }
+                    for j in 0..<run { zp[o + j] = f(ap[ia + j * da], bp[ib + j * db]) }
                 }
             } } }
         return (out, shape)

@@ -5,6 +5,11 @@ extension Tensor {
     /// [..., M, K] · [..., K, N] → [..., M, N] (equal batch axes, or a 2-D right operand shared by all).
     ///
     /// Backward: dA = dC · Bᵀ, dB = Aᵀ · dC (batched likewise; a shared B sums over the batch).
+    ///
+    /// The products run through `gemm` (Kernels/GEMM.swift), whose arguments follow BLAS:
+    /// `transA`/`transB` say whether an operand is stored transposed, and `lda`, `ldb`, `ldc`
+    /// ("leading dimensions") are the row strides of A, B and C in memory. `referenceMatmul`
+    /// (Ops/Reference.swift) is the definition in plain loops.
     public func matmul(_ other: Tensor) -> Tensor {
         let a = self, b = other
         precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs 2-D or batched operands, got \(a.shape) and \(b.shape)")

@@ -21,43 +21,18 @@ extension Tensor {
         if let weight { precondition(weight.shape == [channels], "groupNorm: weight must be [\(channels)], got \(weight.shape)") }
         if let bias { precondition(bias.shape == [channels], "groupNorm: bias must be [\(channels)], got \(bias.shape)") }
         let plane = x.shape.dropFirst(2).product
-        var out = [Float](repeating: 0, count: x.count)
-        var mean = [Float](repeating: 0, count: batch * groups)    // [B, G]
-        var rstd = [Float](repeating: 0, count: batch * groups)    // [B, G]  1/√(σ² + ε)
-        x.data.withUnsafeBufferPointer { xp in
-            withOptionalPointer(weight?.data) { gp in withOptionalPointer(bias?.data) { bp in
-                out.withUnsafeMutableBufferPointer { yp in
-                    mean.withUnsafeMutableBufferPointer { mp in rstd.withUnsafeMutableBufferPointer { rp in
-                        GroupNormKernel.forward(x: xp.baseAddress!, batch: batch, channels: channels, plane: plane,
-                                                groups: groups, eps: eps, gamma: gp, beta: bp, y: yp.baseAddress!,
-                                                mean: mp.baseAddress!, rstd: rp.baseAddress!)
-                    } }
-                }
-            } }
-        }
+        // Statistics per (sample, group), then the affine map: Kernels/GroupNormKernel.swift.
+        let (out, mean, rstd) = GroupNormKernel.forward(x.data, batch: batch, channels: channels, plane: plane,
+                                                        groups: groups, eps: eps, gamma: weight?.data, beta: bias?.data)
         var inputs = [x]
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
         let xd = x.data, gammaData = weight?.data
         let (hasWeight, hasBias, needX) = (weight != nil, bias != nil, x.requiresGrad)
         return record(out, shape: x.shape, inputs: inputs, op: "groupNorm") { g in
-            var dx: [Float]? = needX ? [Float](repeating: 0, count: xd.count) : nil
-            var dgamma: [Float]? = hasWeight ? [Float](repeating: 0, count: channels) : nil
-            var dbeta: [Float]? = hasBias ? [Float](repeating: 0, count: channels) : nil
-            xd.withUnsafeBufferPointer { xp in g.withUnsafeBufferPointer { gp in
-                withOptionalPointer(gammaData) { wp in
-                    mean.withUnsafeBufferPointer { mp in rstd.withUnsafeBufferPointer { rp in
-                        withOptionalMutablePointer(&dx) { dxp in
-                            withOptionalMutablePointer(&dgamma) { dgp in withOptionalMutablePointer(&dbeta) { dbp in
-                                GroupNormKernel.backward(x: xp.baseAddress!, dy: gp.baseAddress!, batch: batch,
-                                                         channels: channels, plane: plane, groups: groups, gamma: wp,
-                                                         mean: mp.baseAddress!, rstd: rp.baseAddress!,
-                                                         dx: dxp, dgamma: dgp, dbeta: dbp)
-                            } }
-                        }
-                    } }
-                }
-            } }
+            let (dx, dgamma, dbeta) = GroupNormKernel.backward(xd, dy: g, batch: batch, channels: channels, plane: plane,
+                                                               groups: groups, gamma: gammaData, mean: mean, rstd: rstd,
+                                                               wantX: needX, wantGamma: hasWeight, wantBeta: hasBias)
             var grads: [[Float]?] = [dx]
             if hasWeight { grads.append(dgamma) }
             if hasBias { grads.append(dbeta) }
