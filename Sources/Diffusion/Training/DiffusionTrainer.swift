@@ -42,6 +42,8 @@ public final class DiffusionTrainer {
     public internal(set) var step = 0
     /// The loss of every step so far (kept in checkpoints, for the loss curve).
     public internal(set) var losses: [Float] = []
+    /// The steps t of the last batch (for tests and curious readers).
+    public internal(set) var lastTimesteps: [Int] = []
     var rng: RandomGenerator
     /// The generator's position when this epoch's permutation was drawn (to redraw it on resume).
     var epochStartCounter: UInt64 = 0
@@ -110,6 +112,7 @@ public final class DiffusionTrainer {
             ? [Int](repeating: rng.integers(count: 1, below: diffusion.timesteps)[0], count: indices.count)
             : rng.integers(count: indices.count, below: diffusion.timesteps) // [B] steps
         let noise = Tensor.randn(x0.shape, using: &rng)                       // ε  [B, C, H, W]
+        lastTimesteps = t
 
         optimizer.lr = learningRates(step)
         optimizer.zeroGrad()
