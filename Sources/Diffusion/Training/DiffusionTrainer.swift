@@ -20,7 +20,7 @@ extension FashionMNIST: ImageDataset {}
 ///
 /// Where the random numbers go, in order (all from one seeded generator): at the start of
 /// each epoch a permutation of the dataset; at each step the flips (one uniform per image),
-/// the timesteps t ~ U{0, …, T − 1} and the noise ε ~ N(0, I).
+/// the timesteps t ~ U{0, …, T − 1} (one per image, or one per batch) and the noise ε ~ N(0, I).
 public final class DiffusionTrainer {
     public let recipe: TrainingRecipe
     public let model: any DenoisingUNet

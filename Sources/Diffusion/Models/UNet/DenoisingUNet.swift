@@ -76,15 +76,6 @@ public enum UNetArchitecture: String, CaseIterable, Sendable {
         self = a
     }
 
-    /// Where it comes from, for printouts.
-    public var source: String {
-        switch self {
-        case .annotated: return "The Annotated Diffusion Model (Hugging Face)"
-        case .mindspore: return "the MindSpore port of the Annotated post (its first version)"
-        case .tworesunet: return "TwoResUNet of \"DDPM from scratch in PyTorch\""
-        }
-    }
-
     /// A freshly initialised network. `convNext` (annotated only) swaps in the ConvNeXt block
     /// with transposed-conv upsampling; the other two are made of ConvNeXt blocks anyway.
     public func make(dim: Int, dimMults: [Int], channels: Int, convNext: Bool = false,
