@@ -17,6 +17,14 @@
 //   Downsample / Upsample         pixel-unshuffle + 1×1 conv;  nearest ×2 + 3×3 conv
 // and, as options, the ConvNeXt block and transposed-conv upsampling of the MindSpore port.
 //
+// Two other sources define their own U-Net, built here too, exactly as they write it
+// (`--model`; Sources/Diffusion/Models/UNet/MindSporeUnet.swift and TwoResUNet.swift):
+//   mindspore   the MindSpore port (the post's first version): a 7×7 init conv to dim // 3 · 2
+//               channels, ConvNeXt blocks, one skip per level, 4×4 strided convs down and
+//               transposed convs up, MindSpore's bias-free convs and tanh GELU   2,992,180 parameters
+//   tworesunet  "DDPM from scratch in PyTorch": ConvNeXt blocks, two skips per level, no
+//               attention, pixel-unshuffle down and nearest + conv up          3,184,217 parameters
+//
 // This chapter prints the model summary, draws the time embedding and the first-level feature
 // maps of a real Fashion-MNIST image, and checks that the whole network can learn: a few
 // Adam steps on ONE fixed batch of noisy images must drive the loss down (the "overfit one
@@ -25,7 +33,8 @@
 //
 //     python3 Tests/DiffusionTests/Fixtures/make_unet_fixture.py --check output/Chapter05-UNet/unet.safetensors
 //
-// Run:  swift run -c release Chapter05-UNet           (ConvNeXt variant: --block convnext)
+// Run:  swift run -c release Chapter05-UNet           (ConvNeXt variant: --block convnext;
+//                                                      the other U-Nets: --model mindspore | tworesunet)
 
 import ArgumentParser
 import ChapterSupport
@@ -51,12 +60,17 @@ struct Chapter05: ParsableCommand {
     @Option(parsing: .unconditional, help: "Learning rate of Adam (the Annotated blog uses 1e-3).")
     var lr: Float = 1e-3
 
-    @Option(parsing: .unconditional, help: "Block of the U-Net: resnet (the Annotated blog) or convnext (the MindSpore port, with transposed-conv upsampling).")
+    @Option(name: .customLong("model"), parsing: .unconditional, help: "Which U-Net: annotated (the Annotated blog), mindspore (its MindSpore port) or tworesunet (the TwoResUNet article).")
+    var modelChoice = "annotated"
+
+    @Option(parsing: .unconditional, help: "Block of the annotated U-Net: resnet (the Annotated blog) or convnext (the MindSpore port's block, with transposed-conv upsampling).")
     var block = "resnet"
 
-    /// The parameter counts of the PyTorch reference, printed by make_unet_fixture.py:
-    /// the Annotated model, and the ConvNeXt variant with transposed-conv upsampling.
-    static let pytorchParameterCount = (resnet: 2_020_257, convNext: 3_454_669)
+    /// The parameter counts of the PyTorch references, printed by make_unet_fixture.py and
+    /// make_seed_unets_fixture.py: the Annotated model (and its ConvNeXt variant with
+    /// transposed-conv upsampling), the MindSpore port's and TwoResUNet.
+    static let pytorchParameterCount = ["annotated": 2_020_257, "annotated/convnext": 3_454_669,
+                                        "mindspore": 2_992_180, "tworesunet": 3_184_217]
     /// Diffusion steps of the Annotated blog's linear schedule (β from 1e-4 to 0.02).
     static let timesteps = 300
 
@@ -74,6 +88,11 @@ struct Chapter05: ParsableCommand {
         guard ["resnet", "convnext"].contains(block) else {
             throw ChapterError("unknown --block '\(block)'; choose resnet or convnext.")
         }
+        let architecture: UNetArchitecture
+        do { architecture = try UNetArchitecture(named: modelChoice) } catch { throw ChapterError("\(error)") }
+        guard architecture == .annotated || block == "resnet" else {
+            throw ChapterError("--block applies to --model annotated only; the \(modelChoice) U-Net is made of ConvNeXt blocks already.")
+        }
         let out = try common.start("Chapter05-UNet")   // line-buffered stdout; the folder appears at the first write
         // The images come from Debian's dataset-fashion-mnist; without it, stop before writing anything.
         let data: FashionMNIST
@@ -85,14 +104,22 @@ struct Chapter05: ParsableCommand {
 
         // MARK: 1. Build the model and print its summary
         //
-        // dims = [28, 28, 56, 112]: the channel width of each level. The image side halves at
-        // every level but the last (28 → 14 → 7), so 28 admits exactly two downsamplings.
-        // The time embedding is 4·dim = 112 wide and reaches every block.
-        let kind: Unet.BlockKind = block == "resnet" ? .resnet : .convNext(mult: 2)
-        let model = Unet(dim: 28, dimMults: [1, 2, 4], channels: 1, block: kind,
-                         upsample: block == "resnet" ? .nearest : .transposed, rng: &rng)
+        // dims = [28, 28, 56, 112]: the channel width of each level (the MindSpore port starts
+        // at 28 // 3 · 2 = 18). The image side halves at every level but the last (28 → 14 → 7),
+        // so 28 admits exactly two downsamplings. The time embedding is 4·dim = 112 wide and
+        // reaches every block.
+        func makeModel(_ rng: inout RandomGenerator) -> any DenoisingUNet {
+            architecture.make(dim: 28, dimMults: [1, 2, 4], channels: 1, convNext: block == "convnext", rng: &rng)
+        }
+        let model = makeModel(&rng)
         try model.checkImageSize(height: 28, width: 28)
-        print("Unet(dim: 28, dimMults: [1, 2, 4], channels: 1, block: \(block)) for a [\(batchSize), 1, 28, 28] batch\n")
+        let title: String
+        switch architecture {
+        case .annotated: title = "Unet(dim: 28, dimMults: [1, 2, 4], channels: 1, block: \(block))"
+        case .mindspore: title = "MindSporeUnet(dim: 28, dimMults: [1, 2, 4], channels: 1)"
+        case .tworesunet: title = "TwoResUNet(dim: 28, dimMults: [1, 2, 4], channels: 1)"
+        }
+        print("\(title) for a [\(batchSize), 1, 28, 28] batch\n")
         print("module path        output shape        parameters")
         let rows = model.summary(inputShape: [batchSize, 1, 28, 28])
         for row in rows {
@@ -102,12 +129,21 @@ struct Chapter05: ParsableCommand {
         }
         let total = model.parameterCount
         print("total".padding(toLength: 38, withPad: " ", startingAt: 0), grouped(total).leftPadded(10))
-        let reference = block == "resnet" ? Chapter05.pytorchParameterCount.resnet : Chapter05.pytorchParameterCount.convNext
-        print("PyTorch reference (make_unet_fixture.py): \(grouped(reference)) parameters — " + (total == reference ? "equal" : "DIFFERENT"))
-        // The spatial path through the U, read off the summary.
-        let path = rows.filter { ["init_conv", "mid_block2", "final_conv"].contains($0.path) || $0.path.hasSuffix(".3") }
-            .map { "\($0.outputShape[1])×\($0.outputShape[2])×\($0.outputShape[3])" }
-        print("C×H×W at init_conv, each level's 4th layer (downs, mid, ups), final_conv:\n  \(path.joined(separator: " → "))")
+        let key = architecture == .annotated && block == "convnext" ? "annotated/convnext" : architecture.rawValue
+        let reference = Chapter05.pytorchParameterCount[key]!
+        let script = architecture == .annotated ? "make_unet_fixture.py" : "make_seed_unets_fixture.py"
+        print("PyTorch reference (\(script)): \(grouped(reference)) parameters — " + (total == reference ? "equal" : "DIFFERENT"))
+        // The spatial path through the U, read off the summary: the input layer, the last layer
+        // of each level (its resampling), the middle, the output.
+        let ends = rows.indices.filter { i in
+            let path = rows[i].path
+            if path == "init_conv" || path == "mid_block2" || i == rows.count - 1 { return true }
+            let parts = path.split(separator: ".")
+            guard parts.count == 3, ["downs", "ups"].contains(parts[0]) else { return false }
+            return i + 1 == rows.count || !rows[i + 1].path.hasPrefix("\(parts[0]).\(parts[1]).")
+        }
+        let path = ends.map { rows[$0].outputShape }.map { "\($0[1])×\($0[2])×\($0[3])" }
+        print("C×H×W at init_conv, each level's last layer (downs, mid, ups), \(rows.last!.path):\n  \(path.joined(separator: " → "))")
 
         // MARK: 2. The sinusoidal time embedding
         //
@@ -178,8 +214,9 @@ struct Chapter05: ParsableCommand {
 
         // MARK: 5. What the first level sees
         //
-        // The first ResnetBlock (downs.0.0) turns the 28-channel embedding of the noisy image
-        // into 28 feature maps at full resolution. Each map is shown on its own grey scale.
+        // The first block (downs.0.0: a ResnetBlock, or a ConvNeXt block) turns the embedding of
+        // the noisy image into 28 feature maps at full resolution. Each map is shown on its own
+        // grey scale.
         var firstStage: Tensor? = nil
         noGrad {
             _ = model.forward(xt.slice(0..<1, axis: 0), timeInput.slice(0..<1, axis: 0), observe: { path, y in
@@ -193,18 +230,18 @@ struct Chapter05: ParsableCommand {
         features[0, 0].image(ImageGrid.image(x0.select(0, axis: 0), scale: 8))
         features[0, 1].title = "x_t, the network's input"
         features[0, 1].image(ImageGrid.image(xt.select(0, axis: 0), scale: 8))
-        features[0, 2].title = "downs.0.0: 28 feature maps"
+        features[0, 2].title = "downs.0.0: \(maps.shape[0]) feature maps"
         features[0, 2].image(ImageGrid.make(maps, nrow: 4, padding: 2, scale: 2, padColor: .white))
         try features.writePNG(to: out.file("feature_maps.png"))
         print("wrote \(out.display("feature_maps.png"))")
 
         // MARK: 6. Save the weights (safetensors, PyTorch names) and read them back
         let checkpoint = out.file("unet.safetensors")
-        try model.saveStateDict(to: checkpoint, metadata: ["model": "Unet(dim=28, dim_mults=(1, 2, 4), channels=1)",
+        let pytorchName = ["annotated": "Unet", "mindspore": "MindSporeUnet", "tworesunet": "TwoResUNet"][modelChoice]!
+        try model.saveStateDict(to: checkpoint, metadata: ["model": "\(pytorchName)(dim=28, dim_mults=(1, 2, 4), channels=1)",
                                                            "block": block, "steps": "\(stepCount)"])
         var other = RandomGenerator(seed: common.seed &+ 1)
-        let reloaded = Unet(dim: 28, dimMults: [1, 2, 4], channels: 1, block: kind,
-                            upsample: block == "resnet" ? .nearest : .transposed, rng: &other)
+        let reloaded = makeModel(&other)
         try reloaded.loadStateDict(checkpoint, strict: true)
         let reloadedLoss = noGrad { mseLoss(reloaded(xt, timeInput), noise).item }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: checkpoint.path)[.size] as? Int) ?? 0
@@ -212,8 +249,8 @@ struct Chapter05: ParsableCommand {
                      out.display("unet.safetensors"), Double(bytes) / 1e6, model.namedParameters().count, reloadedLoss,
                      reloadedLoss == finalLoss ? "identical" : "DIFFERENT"))
 
-        try out.writeJSON(Summary(parameters: total, block: block, batch: batchSize, steps: stepCount,
-                                  initialLoss: losses[0], finalLoss: finalLoss),
+        try out.writeJSON(Summary(model: architecture == .annotated ? nil : modelChoice, parameters: total, block: block,
+                                  batch: batchSize, steps: stepCount, initialLoss: losses[0], finalLoss: finalLoss),
                           to: "summary.json")
         print(String(format: "\nChapter05-UNet finished in %.1f s", clock.seconds))
     }
@@ -231,7 +268,9 @@ struct Chapter05: ParsableCommand {
     }
 
     /// The numbers of the run (no timings, so the same seed writes the same bytes).
+    /// (`model` is left out for the Annotated U-Net, so its file reads as before.)
     struct Summary: Encodable {
+        let model: String?
         let parameters: Int
         let block: String
         let batch: Int

@@ -12,8 +12,10 @@
 //
 // and then measures what came out: which clothes (a classifier trained here names them) and
 // how close their distribution is to the real one (a classifier-FID, beside the score of real
-// images). Three recipes: `tutorial` (the post as published), `mindspore` (its MindSpore port)
-// and `default` (the tutorial with the fixes the README measures).
+// images). Four recipes: `tutorial` (the post as published), `mindspore` (its MindSpore port, with
+// its own U-Net), `tworesunet` (the TwoResUNet article) and `default` (the tutorial with the fixes
+// the README measures); `--model annotated|mindspore|tworesunet` trains any recipe on any of the
+// three U-Nets of Chapter 5.
 //
 // Run:   swift run -c release Chapter06-FashionMNIST --sample-only     (the committed model, ~2 min)
 //        swift run -c release Chapter06-FashionMNIST                   (train: about an hour on 2 cores)
@@ -71,7 +73,7 @@ struct Chapter06: ParsableCommand {
         }
         if !sampleOnly && evaluate == nil { Interruption.stopPolitely() }   // Ctrl-C while training: save, then stop
 
-        let model: Unet
+        let model: any DenoisingUNet
         let diffusion: GaussianDiffusion
         var trainedRecipe = recipe, weightsStep = "?"
         if sampleOnly {
@@ -167,11 +169,20 @@ struct Chapter06: ParsableCommand {
         let r = trainer.recipe
         let signal = trainer.diffusion.schedule.sqrtAlphasCumprod.data.last!
         print("""
-            recipe \(r.name): Unet(dim \(r.dim), dimMults \(r.dimMults), \(r.block)) \(trainer.model.parameterCount) parameters
+            recipe \(r.name): \(modelDescription(r)) \(trainer.model.parameterCount) parameters
               T = \(r.timesteps) \(r.schedule)\(r.rescaleBetas ? " (rescaled ×1000/T)" : "") betas: signal left at t = T, √ᾱ_T = \(String(format: "%.3f", signal))
-              \(r.loss) loss, Adam lr \(r.learningRate) \(r.learningRateSchedule)\(r.learningRateSchedule == "cosine" ? " → \(r.learningRateFloor)" : "")\(r.warmupSteps > 0 ? ", \(r.warmupSteps) warm-up steps" : ""), \(r.emaDecay > 0 ? "EMA \(r.emaDecay)" : "no EMA")
+              \(r.loss) loss\(r.oneTimestepPerBatch == true ? " (one t per batch)" : ""), Adam lr \(r.learningRate) \(r.learningRateSchedule)\(r.learningRateSchedule == "cosine" ? " → \(r.learningRateFloor)" : "")\(r.warmupSteps > 0 ? ", \(r.warmupSteps) warm-up steps" : ""), \(r.emaDecay > 0 ? "EMA \(r.emaDecay)" : "no EMA")
               batch \(r.batchSize), \(r.epochs) epochs of \(trainer.stepsPerEpoch) steps = \(trainer.totalSteps) steps
             """)
+    }
+
+    /// "Unet(dim 28, dimMults [1, 2, 4], resnet)", "TwoResUNet(dim 28, dimMults [1, 2, 4])", ...
+    func modelDescription(_ r: TrainingRecipe) -> String {
+        switch r.architecture {
+        case .annotated: return "Unet(dim \(r.dim), dimMults \(r.dimMults), \(r.block))"
+        case .mindspore: return "MindSporeUnet(dim \(r.dim), dimMults \(r.dimMults))"
+        case .tworesunet: return "TwoResUNet(dim \(r.dim), dimMults \(r.dimMults))"
+        }
     }
 
     /// A 4×4 grid from the same x_T every time, with the weights used for sampling.
@@ -190,7 +201,7 @@ struct Chapter06: ParsableCommand {
     // MARK: - Sampling without training
 
     /// The model, its diffusion and its recipe from a weights file (ours or PyTorch's).
-    func loadForSampling(out: OutputFolder, recipe: TrainingRecipe) throws -> (Unet, GaussianDiffusion, TrainingRecipe, String) {
+    func loadForSampling(out: OutputFolder, recipe: TrainingRecipe) throws -> (any DenoisingUNet, GaussianDiffusion, TrainingRecipe, String) {
         let url = checkpoint.map { URL(fileURLWithPath: $0) } ?? out.file("unet.safetensors")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ChapterError("no weights at \(url.path); train first (without --sample-only) or pass --checkpoint FILE.")

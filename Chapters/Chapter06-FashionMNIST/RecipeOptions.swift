@@ -5,8 +5,10 @@ import Diffusion
 /// `--recipe` and one option per hyperparameter; an option given on the command line always
 /// beats both the recipe and `--quick`.
 struct RecipeOptions: ParsableArguments {
-    @Option(help: "Starting recipe: default (measured fixes), tutorial (the post as published) or mindspore (its MindSpore port).")
+    @Option(help: "Starting recipe: default (measured fixes), tutorial (the post as published), mindspore (its MindSpore port) or tworesunet (the TwoResUNet article).")
     var recipe = "default"
+    @Option(help: "U-Net: annotated (the post's), mindspore (its MindSpore port's) or tworesunet (the TwoResUNet article's).")
+    var model: String?
 
     @Option(help: "Passes over the training images.") var epochs: Int?
     @Option(help: "Images per step.") var batchSize: Int?
@@ -16,10 +18,11 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: "Linear learning-rate warm-up steps.") var warmup: Int?
     @Option(help: "Decay of the EMA of the weights used for sampling (0 = none).") var emaDecay: Float?
     @Option(help: "mse, l1 or huber.") var loss: String?
+    @Option(help: "One step t for the whole batch, as the TwoResUNet article draws it (true/false).") var oneTimestepPerBatch: Bool?
     @Option(help: "Diffusion steps T.") var timesteps: Int?
     @Option(help: "Beta schedule: linear, quadratic, cosine or sigmoid.") var schedule: String?
     @Option(help: "Multiply linear betas by 1000/T (true/false).") var rescaleBetas: Bool?
-    @Option(help: "U-Net block: resnet or convnext.") var block: String?
+    @Option(help: "Block of the annotated U-Net: resnet or convnext (the other two are ConvNeXt anyway).") var block: String?
     @Option(help: "U-Net base width (28 in the post).") var dim: Int?
     @Option(help: "Random horizontal flips of the training images (true/false).") var flip: Bool?
     @Option(help: "Reverse-step variance: posterior or beta.") var variance: String?
@@ -40,9 +43,18 @@ struct RecipeOptions: ParsableArguments {
         if let warmup { r.warmupSteps = warmup }
         if let emaDecay { r.emaDecay = emaDecay }
         if let loss { r.loss = loss }
+        if let oneTimestepPerBatch { r.oneTimestepPerBatch = oneTimestepPerBatch ? true : nil }
         if let timesteps { r.timesteps = timesteps }
         if let schedule { r.schedule = schedule }
         if let rescaleBetas { r.rescaleBetas = rescaleBetas }
+        if let model {
+            let architecture: UNetArchitecture
+            do { architecture = try UNetArchitecture(named: model) } catch { throw ChapterError("\(error)") }
+            // nil, not "annotated": the Annotated recipes' JSON stays as it always was.
+            r.model = architecture == .annotated ? nil : architecture.rawValue
+            // The other two are ConvNeXt U-Nets; the Annotated one goes back to the post's block.
+            r.block = architecture == .annotated ? "resnet" : "convnext"
+        }
         if let block { r.block = block }
         if let dim { r.dim = dim }
         if let flip { r.horizontalFlip = flip }

@@ -10,7 +10,7 @@ extension Chapter06 {
     /// Algorithm 2 for `count` images (in batches of up to 128), with a progress line, and the
     /// figures: the grid of samples, the denoising GIF of the first 16, and x_t beside the
     /// network's guess x̂_0 for the first 4. Also saves the samples as a tensor.
-    func sampleWithFigures(model: Unet, diffusion: GaussianDiffusion, count: Int, variance: ReverseVariance,
+    func sampleWithFigures(model: any DenoisingUNet, diffusion: GaussianDiffusion, count: Int, variance: ReverseVariance,
                            rng: inout RandomGenerator, out: OutputFolder) throws -> Tensor {
         let T = diffusion.timesteps
         let predictor: NoisePredictor = { x, t in model(x, Tensor(t.map(Float.init))) }

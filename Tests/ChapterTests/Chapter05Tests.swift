@@ -23,6 +23,18 @@ import Testing
         #expect(run.stdout.contains("block: convnext"))
     }
 
+    /// The MindSpore port's U-Net and TwoResUNet: PyTorch's parameter count, a checkpoint that
+    /// reloads to the same loss.
+    @Test(arguments: [("mindspore", "2,992,180"), ("tworesunet", "3,184,217")])
+    func otherUNetsRun(_ model: String, _ parameters: String) throws {
+        let run = try ChapterRunner.run("Chapter05-UNet", ["--quick", "--model", model, "--steps", "3"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("\(parameters) parameters — equal"), "\(run.stdout)")
+        #expect(run.stdout.contains("18×28×28 → ") == (model == "mindspore"))    // init_dim = 28 // 3 · 2
+        #expect(run.stdout.contains("1×28×28\n"))
+        #expect(run.stdout.contains("(identical)"))
+    }
+
     @Test func sameSeedSameBytesWhateverTheThreads() throws {
         let a = try ChapterRunner.run("Chapter05-UNet", ["--quick", "--steps", "3", "--threads", "1"])
         let b = try ChapterRunner.run("Chapter05-UNet", ["--quick", "--steps", "3", "--threads", "2"])
@@ -30,7 +42,8 @@ import Testing
     }
 
     @Test func badInputEndsInOneSentence() throws {
-        for args in [["--bogus"], ["--block", "vit"], ["--lr", "-1"], ["--steps", "1"]] {
+        for args in [["--bogus"], ["--block", "vit"], ["--lr", "-1"], ["--steps", "1"], ["--model", "vit"],
+                     ["--model", "mindspore", "--block", "convnext"]] {
             let run = try ChapterRunner.run("Chapter05-UNet", args)
             #expect(run.status != 0, "\(args)")
             #expect(errorLine(run).hasPrefix("Error: "), "\(args): \(run.stderr)")

@@ -34,6 +34,30 @@ import Testing
         #expect(((evaluation as? [String: Any])?["classifierFID"] as? Double) == metrics["classifierFID"] as? Double)
     }
 
+    /// The other two U-Nets train, sample and evaluate; `--recipe tworesunet` is the article's
+    /// (T = 1000, one t per batch, EMA), `--model mindspore` the MindSpore port's U-Net under the
+    /// default recipe.
+    @Test(arguments: [
+        (["--model", "mindspore"], "MindSporeUnet(dim 28, dimMults [1, 2, 4]) 2992180 parameters"),
+        (["--model", "tworesunet"], "TwoResUNet(dim 28, dimMults [1, 2, 4]) 3184217 parameters"),
+        (["--recipe", "tworesunet"], "mse loss (one t per batch)"),
+    ])
+    func quickRunOfTheOtherUNets(_ arguments: [String], _ expected: String) throws {
+        let run = try ChapterRunner.run(Self.name, Self.tiny + arguments)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains(expected), "\(run.stdout)")
+        #expect(run.stdout.contains("trained 4 steps") && run.stdout.contains("classifier-FID"))
+        for file in ["checkpoint.safetensors", "unet.safetensors", "samples.png", "metrics.json"] {
+            #expect(run.files.contains(file), "missing \(file); wrote \(run.files)")
+        }
+        // The saved weights sample again with the recipe stored in them.
+        let sampled = try ChapterRunner.run(Self.name, Self.tiny + ["--sample-only", "--checkpoint",
+                                            run.output.appendingPathComponent("unet.safetensors").path])
+        #expect(sampled.status == 0, "stderr: \(sampled.stderr)")
+        #expect(FileManager.default.contentsEqual(atPath: sampled.output.appendingPathComponent("samples.safetensors").path,
+                                                  andPath: run.output.appendingPathComponent("samples.safetensors").path))
+    }
+
     @Test func stoppedAndResumedRunEndsWithTheSameBytes() throws {
         let straight = try ChapterRunner.run(Self.name, Self.tiny + ["--epochs", "2"])
         #expect(straight.status == 0, "stderr: \(straight.stderr)")
@@ -73,6 +97,8 @@ import Testing
         (["--resume"], "found no"),
         (["--sample-only"], "no weights at"),
         (["--ema-decay", "1"], "--ema-decay must be"),
+        (["--model", "vit"], "unknown --model 'vit'"),
+        (["--model", "tworesunet", "--block", "resnet"], "made of ConvNeXt blocks"),
         (["--evaluate", "/nonexistent/samples.safetensors"], "samples.safetensors"),
     ])
     func badInputIsOneSentence(_ arguments: [String], _ expected: String) throws {

@@ -179,8 +179,9 @@ struct PyTorchNames: Decodable {
 
     enum CodingKeys: String, CodingKey { case parameterCount = "parameter_count", parameters }
 
-    static func load() throws -> PyTorchNames {
-        let data = try Data(contentsOf: fixtureFolder.appendingPathComponent("unet_fashion_names.json"))
+    /// `file`: `unet_fashion_names.json` (the Annotated model), `mindspore_fashion_names.json`, ...
+    static func load(_ file: String = "unet_fashion_names.json") throws -> PyTorchNames {
+        let data = try Data(contentsOf: fixtureFolder.appendingPathComponent(file))
         return try JSONDecoder().decode(PyTorchNames.self, from: data)
     }
 }

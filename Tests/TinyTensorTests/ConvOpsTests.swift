@@ -112,6 +112,10 @@ struct ConvOpsFixture {
             let b = randomTensor([4], seed: 3)
             check([x, w, b]) { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: padding, groups: groups) }
         }
+        // The MindSpore U-Net's downsampling: a 4×4 kernel, stride 2, padding 1, no bias (6×6 → 3×3).
+        let x = randomTensor([2, 3, 6, 6], seed: 15)
+        let w = randomTensor([4, 3, 4, 4], seed: 16, scale: 0.3)
+        check([x, w]) { Tensor.conv2d($0[0], weight: $0[1], bias: nil, stride: 2, padding: 1) }
     }
 
     @Test func depthwiseConvGradients() {

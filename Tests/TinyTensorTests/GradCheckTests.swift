@@ -37,6 +37,7 @@ import Testing
         check([x], { $0[0].sigmoid() }, "sigmoid")
         check([x], { $0[0].silu() }, "silu")
         check([x], { $0[0].gelu() }, "gelu")
+        check([x], { $0[0].geluTanh() }, "gelu tanh")
         // Kinks: keep inputs away from 0 / the clamp bounds so differences are smooth.
         let away = Tensor([-1.3, -0.6, 0.4, 0.9, 1.7])
         check([away], { $0[0].relu() }, "relu")

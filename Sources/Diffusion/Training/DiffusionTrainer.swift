@@ -20,10 +20,10 @@ extension FashionMNIST: ImageDataset {}
 ///
 /// Where the random numbers go, in order (all from one seeded generator): at the start of
 /// each epoch a permutation of the dataset; at each step the flips (one uniform per image),
-/// the timesteps t ~ U{0, …, T − 1} and the noise ε ~ N(0, I).
+/// the timesteps t ~ U{0, …, T − 1} (one per image, or one per batch) and the noise ε ~ N(0, I).
 public final class DiffusionTrainer {
     public let recipe: TrainingRecipe
-    public let model: Unet
+    public let model: any DenoisingUNet
     public let diffusion: GaussianDiffusion
     public let optimizer: Adam
     /// The average of the weights used for sampling (nil when the recipe keeps none).
@@ -42,6 +42,8 @@ public final class DiffusionTrainer {
     public internal(set) var step = 0
     /// The loss of every step so far (kept in checkpoints, for the loss curve).
     public internal(set) var losses: [Float] = []
+    /// The steps t of the last batch (for tests and curious readers).
+    public internal(set) var lastTimesteps: [Int] = []
     var rng: RandomGenerator
     /// The generator's position when this epoch's permutation was drawn (to redraw it on resume).
     var epochStartCounter: UInt64 = 0
@@ -87,6 +89,8 @@ public final class DiffusionTrainer {
     /// One step of Algorithm 1:
     ///
     ///     x_0 ~ data (flipped with p = ½),  t ~ U{0, …, T − 1},  ε ~ N(0, I)
+    ///
+    /// (one t per image; with the recipe's `oneTimestepPerBatch`, one t for the whole batch)
     ///     θ ← Adam(θ, ∇_θ loss(ε, ε_θ(√ᾱ_t x_0 + √(1 − ᾱ_t) ε, t)))
     ///
     /// then the EMA update. Returns the loss; throws if it is not finite (nothing is updated then).
@@ -104,8 +108,11 @@ public final class DiffusionTrainer {
             let flips = rng.uniform(count: indices.count).map { $0 < 0.5 }
             x0 = ImageTransforms.horizontalFlip(x0, where: flips)             // [B, C, H, W]
         }
-        let t = rng.integers(count: indices.count, below: diffusion.timesteps) // [B] steps
+        let t = recipe.oneTimestepPerBatch == true
+            ? [Int](repeating: rng.integers(count: 1, below: diffusion.timesteps)[0], count: indices.count)
+            : rng.integers(count: indices.count, below: diffusion.timesteps) // [B] steps
         let noise = Tensor.randn(x0.shape, using: &rng)                       // ε  [B, C, H, W]
+        lastTimesteps = t
 
         optimizer.lr = learningRates(step)
         optimizer.zeroGrad()

@@ -6,20 +6,26 @@ import TinyTensor
 ///
 /// Presets (`TrainingRecipe.named`):
 /// - `tutorial`: "The Annotated Diffusion Model" as published (Fashion-MNIST section).
-/// - `mindspore`: the MindSpore port of that post (ConvNeXt blocks, T = 200, cosine decay).
+/// - `mindspore`: the MindSpore port of that post (its U-Net, T = 200, cosine decay).
+/// - `tworesunet`: "DDPM from scratch in PyTorch" (its TwoResUNet, T = 1000, L2, EMA).
 /// - `default`: the tutorial with the fixes Chapter 6 measured (see its README).
 ///
 /// A recipe is saved inside every checkpoint (as JSON), so a run can only be resumed with the
 /// recipe it was started with.
 public struct TrainingRecipe: Codable, Equatable, Sendable {
-    /// The preset it started from (`tutorial`, `mindspore`, `default`), for the printouts.
+    /// The preset it started from (`tutorial`, `mindspore`, `tworesunet`, `default`), for the printouts.
     public var name: String
 
     // MARK: The model ε_θ(x_t, t)
+    /// Which U-Net (`UNetArchitecture`): nil for the Annotated post's, "mindspore" or "tworesunet".
+    /// Optional, and nil rather than "annotated", so that the Annotated recipes' JSON (kept in
+    /// every checkpoint) is what it was before the other two existed, and old files still read.
+    public var model: String?
     /// Unet(dim, dimMults): channel widths dim · dimMults at the levels (28 · [1, 2, 4]).
     public var dim = 28
     public var dimMults = [1, 2, 4]
-    /// "resnet" (the Annotated post) or "convnext" (the MindSpore port, transposed-conv upsampling).
+    /// The Annotated U-Net's block: "resnet" (the post) or "convnext" (ConvNeXt blocks with
+    /// transposed-conv upsampling). The other two U-Nets are made of ConvNeXt blocks: "convnext".
     public var block = "resnet"
 
     // MARK: The forward process q(x_t | x_0)
@@ -34,6 +40,9 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
     // MARK: The objective and the optimizer
     /// mse (DDPM's L_simple), l1 or huber (the Annotated post's choice).
     public var loss = "huber"
+    /// true: one step t for the whole batch, as the TwoResUNet article's DiffusionModel draws it
+    /// (`torch.randint(0, T, (1,))`); nil: one per image (Algorithm 1). Optional like `model`.
+    public var oneTimestepPerBatch: Bool?
     public var batchSize = 128
     public var epochs = 6
     /// Adam's peak learning rate.
@@ -60,10 +69,12 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
     /// from pure noise), Huber loss, Adam lr 1e-3 constant, batch 128, 6 epochs, no EMA.
     public static let tutorial = TrainingRecipe(name: "tutorial")
 
-    /// The MindSpore port: ConvNeXt blocks with transposed-conv upsampling, T = 200 linear
-    /// (√ᾱ_T = 0.36), Huber, Adam with cosine decay 1e-4 → 1e-7, batch 16, 10 epochs.
+    /// The MindSpore port: its U-Net (`MindSporeUnet`: ConvNeXt blocks, strided and transposed
+    /// convs), T = 200 linear (√ᾱ_T = 0.36), Huber, Adam with cosine decay 1e-4 → 1e-7, batch 16,
+    /// 10 epochs.
     public static let mindspore: TrainingRecipe = {
         var r = TrainingRecipe(name: "mindspore")
+        r.model = UNetArchitecture.mindspore.rawValue
         r.block = "convnext"
         r.timesteps = 200
         r.learningRate = 1e-4
@@ -71,6 +82,27 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
         r.learningRateFloor = 1e-7
         r.batchSize = 16
         r.epochs = 10
+        return r
+    }()
+
+    /// "DDPM from scratch in PyTorch" (seeds/002) on Fashion-MNIST: its `TwoResUNet` (here at
+    /// the tutorial's dim 28, dimMults (1, 2, 4)); its DiffusionModel's defaults — T = 1000
+    /// linear betas 1e-4 … 0.02 (√ᾱ_T = 0.006), the L2 loss (MSE), one t per batch; its
+    /// training — batch 16 for 37,000 steps (here 10 epochs of 3,750 = 37,500), sampling with
+    /// an EMA of the weights. The article does not give the optimizer, the learning rate or the
+    /// EMA decay; its DiffusionModel follows lucidrains' denoising-diffusion-pytorch, whose
+    /// Trainer defaults are taken: Adam 1e-4 constant, EMA 0.995, horizontal flips.
+    public static let tworesunet: TrainingRecipe = {
+        var r = TrainingRecipe(name: "tworesunet")
+        r.model = UNetArchitecture.tworesunet.rawValue
+        r.block = "convnext"
+        r.timesteps = 1000
+        r.loss = "mse"
+        r.oneTimestepPerBatch = true
+        r.batchSize = 16
+        r.epochs = 10
+        r.learningRate = 1e-4
+        r.emaDecay = 0.995
         return r
     }()
 
@@ -90,12 +122,12 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
         return r
     }()
 
-    public static let presets = ["default": improved, "tutorial": tutorial, "mindspore": mindspore]
+    public static let presets = ["default": improved, "tutorial": tutorial, "mindspore": mindspore, "tworesunet": tworesunet]
 
     /// The preset called `name`, or one sentence listing the names.
     public static func named(_ name: String) throws -> TrainingRecipe {
         guard let r = presets[name] else {
-            throw DiffusionError("unknown --recipe '\(name)'; choose default, tutorial or mindspore.")
+            throw DiffusionError("unknown --recipe '\(name)'; choose default, tutorial, mindspore or tworesunet.")
         }
         return r
     }
@@ -106,7 +138,12 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
         try check(dim >= 4 && dim <= 256, "--dim must be between 4 and 256, got \(dim).")
         try check(!dimMults.isEmpty && dimMults.allSatisfy { (1...16).contains($0) },
                   "--dim-mults must be 1 to 16 each, got \(dimMults).")
+        let architecture = try UNetArchitecture(named: model ?? "annotated")
         try check(["resnet", "convnext"].contains(block), "unknown --block '\(block)'; choose resnet or convnext.")
+        try check(architecture == .annotated || block == "convnext",
+                  "the \(architecture.rawValue) U-Net is made of ConvNeXt blocks; --block \(block) applies to --model annotated only.")
+        try check(architecture != .mindspore || dimMults.count >= 2,
+                  "the mindspore U-Net needs at least two levels in --dim-mults (its up path has one fewer), got \(dimMults).")
         try check(timesteps >= 2 && timesteps <= 4000, "--timesteps must be between 2 and 4000, got \(timesteps).")
         try check(RegressionLoss(rawValue: loss) != nil, "unknown --loss '\(loss)'; choose mse, l1 or huber.")
         try check(batchSize >= 1 && batchSize <= 1024, "--batch-size must be between 1 and 1024, got \(batchSize).")
@@ -137,11 +174,12 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
         return base.withWarmup(steps: warmupSteps)
     }
 
+    /// The U-Net of this recipe (`model`).
+    public var architecture: UNetArchitecture { UNetArchitecture(rawValue: model ?? "annotated") ?? .annotated }
+
     /// A freshly initialised U-Net of this recipe for images with `channels` channels.
-    public func makeModel(channels: Int = 1, rng: inout RandomGenerator) -> Unet {
-        Unet(dim: dim, dimMults: dimMults, channels: channels,
-             block: block == "convnext" ? .convNext(mult: 2) : .resnet,
-             upsample: block == "convnext" ? .transposed : .nearest, rng: &rng)
+    public func makeModel(channels: Int = 1, rng: inout RandomGenerator) -> any DenoisingUNet {
+        architecture.make(dim: dim, dimMults: dimMults, channels: channels, convNext: block == "convnext", rng: &rng)
     }
 
     /// The recipe as one line of JSON (stored in checkpoints; keys sorted, stable bytes).

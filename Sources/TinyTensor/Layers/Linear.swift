@@ -37,7 +37,7 @@ public final class Linear: Module {
 
 /// A layer with no parameters that applies a function, e.g. `Activation(.relu)`.
 public final class Activation: Module {
-    public enum Kind: String, CaseIterable { case relu, silu, gelu, tanh, sigmoid, identity }
+    public enum Kind: String, CaseIterable { case relu, silu, gelu, geluTanh, tanh, sigmoid, identity }
     public let kind: Kind
     public init(_ kind: Kind) { self.kind = kind }
     public func callAsFunction(_ x: Tensor) -> Tensor {
@@ -45,6 +45,7 @@ public final class Activation: Module {
         case .relu: return x.relu()
         case .silu: return x.silu()
         case .gelu: return x.gelu()
+        case .geluTanh: return x.geluTanh()
         case .tanh: return x.tanh()
         case .sigmoid: return x.sigmoid()
         case .identity: return x

@@ -91,4 +91,15 @@ extension Tensor {
             0.5 * (1 + Foundation.erf(x * 0.70710678)) + x * 0.39894228 * Foundation.exp(-0.5 * x * x)
         })
     }
+    /// GELU in its tanh form (Hendrycks & Gimpel 2016): GELU(x) ≈ ½x(1 + tanh u),
+    /// u = √(2/π)(x + 0.044715x³) — `torch.nn.GELU(approximate='tanh')`, and MindSpore's
+    /// `nn.GELU()` (approximate=True is its default). It differs from `gelu()` by < 1e-3.
+    /// d/dx = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²).
+    public func geluTanh() -> Tensor {
+        let c: Float = 0.79788456, k: Float = 0.044715
+        return map("gelu_tanh", { x in 0.5 * x * (1 + Foundation.tanh(c * (x + k * x * x * x))) }, { x, _ in
+            let th = Foundation.tanh(c * (x + k * x * x * x))
+            return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * k * x * x)
+        })
+    }
 }

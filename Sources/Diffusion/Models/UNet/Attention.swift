@@ -61,27 +61,38 @@ public final class Attention: Module, UNetLayer {
 ///
 /// Cost grows with N, not N², so it runs at every resolution. PyTorch names: `to_qkv.weight`,
 /// `to_out.0.weight` (conv), `to_out.0.bias`, `to_out.1.weight` (GroupNorm), `to_out.1.bias`.
+///
+/// The MindSpore port (the blog's first version) differs in two lines, selected by `.mindSpore`:
+/// it divides v by N = h·w before the products (`v = v / (h * w)`), and its output norm is its own
+/// `LayerNorm` over the channels of each pixel (`ChannelLayerNorm`, one gain `to_out.1.g`).
 public final class LinearAttention: Module, UNetLayer {
+    /// The Annotated post's version, or the MindSpore port's.
+    public enum Variant: Sendable { case annotated, mindSpore }
+
     public let toQKV: Conv2d
-    public let toOut: Sequential         // Conv2d(hidden, dim, 1), GroupNorm(1, dim)
+    public let toOut: Sequential         // Conv2d(hidden, dim, 1), GroupNorm(1, dim) | ChannelLayerNorm(dim)
     public let heads: Int
     public let scale: Float
+    public let variant: Variant
 
-    public init(_ dim: Int, heads: Int = 4, dimHead: Int = 32, rng: inout RandomGenerator) {
+    public init(_ dim: Int, heads: Int = 4, dimHead: Int = 32, variant: Variant = .annotated,
+                rng: inout RandomGenerator) {
         let hidden = heads * dimHead
         toQKV = Conv2d(dim, hidden * 3, kernelSize: 1, bias: false, rng: &rng)
         let conv = Conv2d(hidden, dim, kernelSize: 1, rng: &rng)
-        let norm = GroupNorm(groups: 1, channels: dim, eps: 1e-5)
+        let norm: any UNetLayer = variant == .annotated ? GroupNorm(groups: 1, channels: dim, eps: 1e-5) : ChannelLayerNorm(dim)
         toOut = Sequential([(conv, { conv($0) }), (norm, { norm($0) })])
         self.heads = heads
         scale = 1 / Float(dimHead).squareRoot()
+        self.variant = variant
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let (b, h, w) = (x.shape[0], x.shape[2], x.shape[3])
-        let (query, key, v) = projectQKV(x, toQKV, heads: heads)         // 3 × [B, heads, d, N]
+        let (query, key, value) = projectQKV(x, toQKV, heads: heads)      // 3 × [B, heads, d, N]
         let q = query.softmax(axis: -2) * scale                           // [B, heads, d, N]  softmax over d
         let k = key.softmax(axis: -1)                                     // [B, heads, d, N]  softmax over N
+        let v = variant == .mindSpore ? value * (1 / Float(h * w)) : value   // [B, heads, e, N]
         let context = k.matmul(v.transpose(2, 3))                         // [B, heads, d, e]
         let out = context.transpose(2, 3).matmul(q)                       // [B, heads, e, N]
         return toOut(out.reshape([b, -1, h, w]))                          // [B, dim, H, W]

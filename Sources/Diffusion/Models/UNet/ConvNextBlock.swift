@@ -1,7 +1,8 @@
 import TinyTensor
 
 /// The ConvNeXt block (Liu et al. 2022, "A ConvNet for the 2020s") as the MindSpore port of the
-/// Annotated Diffusion Model (and the blog's first version) uses it instead of `ResnetBlock`:
+/// Annotated Diffusion Model (and the blog's first version) uses it instead of `ResnetBlock`,
+/// and as the TwoResUNet article (seeds/002) writes it:
 ///
 ///     h = DepthwiseConv7×7(x) + Linear(GELU(t))[:, :, None, None]       the time embedding is added
 ///     h = Conv3×3(GroupNorm(1, mult·dimOut)(GELU(Conv3×3(GroupNorm(1, dim)(h)))))
@@ -10,32 +11,53 @@ import TinyTensor
 /// The depthwise 7×7 conv (groups = dim) mixes space, the 3×3 convs mix channels through a
 /// `mult`-times wider hidden layer. GroupNorm with one group normalises over (C, H, W).
 ///
-/// PyTorch names: `mlp.1.weight`, `ds_conv.weight`, `net.0.weight` (GroupNorm), `net.1.weight`
-/// (conv), `net.3.weight` (GroupNorm), `net.4.weight` (conv), `res_conv.weight`.
+/// The three sources write the same block three ways, selected by the options:
+/// - the Annotated ConvNeXt variant (`Unet(block: .convNext)`): the defaults;
+/// - the MindSpore port as MindSpore runs it: `bias: false` (its `nn.Conv2d` has
+///   `has_bias=False` unless told otherwise; the `Linear` keeps its bias) and `gelu: .geluTanh`
+///   (its `nn.GELU()` is the tanh approximation);
+/// - TwoResUNet: the defaults with `naming: .twoResUNet`, the article's attribute names.
+///
+/// PyTorch names (`.annotated`): `mlp.1.weight`, `ds_conv.weight`, `net.0.weight` (GroupNorm),
+/// `net.1.weight` (conv), `net.3.weight` (GroupNorm), `net.4.weight` (conv), `res_conv.weight`;
+/// `.twoResUNet`: `mlp.1.weight`, `in_conv.weight`, `block.0.weight`, ..., `residual_conv.weight`.
 public final class ConvNextBlock: Module, TimeConditionedBlock {
+    /// Whose attribute names the state dict uses.
+    public enum Naming: Sendable { case annotated, twoResUNet }
+
     public let mlp: Sequential?          // GELU, Linear(timeEmbDim, dim)
     public let dsConv: Conv2d            // depthwise 7×7
     public let net: Sequential           // [GroupNorm(1, dim) | Identity], Conv3×3, GELU, GroupNorm, Conv3×3
     public let resConv: Conv2d?          // nil: the identity
+    public let naming: Naming
 
     public init(_ dim: Int, _ dimOut: Int, timeEmbDim: Int?, mult: Int = 2, norm: Bool = true,
+                bias: Bool = true, gelu: Activation.Kind = .gelu, naming: Naming = .annotated,
                 rng: inout RandomGenerator) {
         if let timeEmbDim {
-            let gelu = Activation(.gelu), linear = Linear(timeEmbDim, dim, rng: &rng)
-            mlp = Sequential([(gelu, { gelu($0) }), (linear, { linear($0) })])
+            let activation = Activation(gelu), linear = Linear(timeEmbDim, dim, rng: &rng)
+            mlp = Sequential([(activation, { activation($0) }), (linear, { linear($0) })])
         } else {
             mlp = nil
         }
-        dsConv = Conv2d(dim, dim, kernelSize: 7, padding: 3, groups: dim, rng: &rng)
+        dsConv = Conv2d(dim, dim, kernelSize: 7, padding: 3, groups: dim, bias: bias, rng: &rng)
         let hidden = dimOut * mult
         let norm0: any UNetLayer = norm ? GroupNorm(groups: 1, channels: dim, eps: 1e-5) : IdentityLayer()
-        let conv1 = Conv2d(dim, hidden, kernelSize: 3, padding: 1, rng: &rng)
-        let gelu = Activation(.gelu)
+        let conv1 = Conv2d(dim, hidden, kernelSize: 3, padding: 1, bias: bias, rng: &rng)
+        let activation = Activation(gelu)
         let norm1 = GroupNorm(groups: 1, channels: hidden, eps: 1e-5)
-        let conv2 = Conv2d(hidden, dimOut, kernelSize: 3, padding: 1, rng: &rng)
-        net = Sequential([(norm0, { norm0($0) }), (conv1, { conv1($0) }), (gelu, { gelu($0) }),
+        let conv2 = Conv2d(hidden, dimOut, kernelSize: 3, padding: 1, bias: bias, rng: &rng)
+        net = Sequential([(norm0, { norm0($0) }), (conv1, { conv1($0) }), (activation, { activation($0) }),
                           (norm1, { norm1($0) }), (conv2, { conv2($0) })])
-        resConv = dim != dimOut ? Conv2d(dim, dimOut, kernelSize: 1, rng: &rng) : nil
+        resConv = dim != dimOut ? Conv2d(dim, dimOut, kernelSize: 1, bias: bias, rng: &rng) : nil
+        self.naming = naming
+    }
+
+    public override func parameterName(for property: String) -> String {
+        if naming == .twoResUNet, let name = ["dsConv": "in_conv", "net": "block", "resConv": "residual_conv"][property] {
+            return name
+        }
+        return super.parameterName(for: property)
     }
 
     /// x: `[B, dim, H, W]`, timeEmbedding: `[B, timeEmbDim]` → `[B, dimOut, H, W]`.

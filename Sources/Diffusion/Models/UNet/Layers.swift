@@ -46,3 +46,26 @@ public final class PreNorm: Module, UNetLayer {
         fn(norm(x))                                                       // [B, C, H, W]
     }
 }
+
+/// The MindSpore port's `LayerNorm(dim)`: each pixel's C channels normalised to mean 0 and
+/// variance 1 (biased), then scaled by a learned gain g — no bias:
+///
+///     y = (x − mean_C(x)) · rsqrt(var_C(x) + 1e-5) · g        g: [1, C, 1, 1], starts at 1
+///
+/// Unlike `GroupNorm(1, C)` (one mean per image, over C, H and W) it keeps one mean per pixel.
+/// It ends the port's `LinearAttention`. PyTorch name: `g`.
+public final class ChannelLayerNorm: Module, UNetLayer {
+    public let g: Tensor                 // [1, C, 1, 1]
+    public let eps: Float
+
+    public init(_ dim: Int, eps: Float = 1e-5) {
+        g = Tensor.ones([1, dim, 1, 1]).requiringGrad()
+        self.eps = eps
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let mean = x.mean(axes: [1], keepDims: true)                             // [B, 1, H, W]
+        let variance = x.variance(axes: [1], correction: 0, keepDims: true)      // [B, 1, H, W]
+        return (x - mean) * (variance + eps).rsqrt() * g                        // [B, C, H, W]
+    }
+}

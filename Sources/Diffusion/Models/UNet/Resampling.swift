@@ -49,3 +49,14 @@ public final class Upsample: Module, UNetLayer {
 public func transposedUpsample(_ dim: Int, _ dimOut: Int? = nil, rng: inout RandomGenerator) -> ConvTranspose2d {
     ConvTranspose2d(dim, dimOut ?? dim, kernelSize: 4, stride: 2, padding: 1, rng: &rng)
 }
+
+/// The TwoResUNet article's `DownSample` and `Upsample` keep their `nn.Sequential` in an
+/// attribute `self.net`, so the same layers as `Downsample` / `Upsample` are named with a
+/// `net.` prefix there: `downs.0.2.net.1.weight`. This wrapper adds it.
+public final class NetWrapper: Module, UNetLayer {
+    public let net: any UNetLayer
+
+    public init(_ net: any UNetLayer) { self.net = net }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { net(x) }
+}

@@ -36,7 +36,7 @@ public final class UNetStage: Module {
 /// the last, so the image side must be divisible by 2^(levels − 1) (28 → 14 → 7 for (1, 2, 4)).
 /// State-dict names follow the PyTorch reference exactly (`init_conv.weight`, `time_mlp.1.weight`,
 /// `downs.0.0.block1.proj.weight`, `downs.0.2.fn.fn.to_qkv.weight`, `mid_attn.fn.fn.to_out.weight`).
-public final class Unet: Module {
+public final class Unet: Module, DenoisingUNet {
     /// Which block makes up the levels: the Annotated ResNet block or the MindSpore ConvNeXt block.
     public enum BlockKind: Equatable { case resnet, convNext(mult: Int) }
     /// How the decoder doubles H and W: nearest + 3×3 conv (Annotated) or a transposed conv (MindSpore).
@@ -122,26 +122,25 @@ public final class Unet: Module {
         finalConv = Conv2d(dim, self.outDim, kernelSize: 1, rng: &rng)
     }
 
-    /// Throws unless an H × W image can go down and up the U: every downsampling halves the
-    /// side, so H and W must be divisible by 2^downsamplings (28 admits two, 32 admits five).
-    public func checkImageSize(height: Int, width: Int) throws {
-        let factor = 1 << downsamplings
-        guard height % factor == 0 && width % factor == 0 else {
-            throw DiffusionError("a \(height)×\(width) image cannot be halved \(downsamplings) times by this U-Net; "
-                + "use fewer levels in dimMults (\(downs.count) now) or pad the images to a multiple of \(factor).")
-        }
+    /// ε̂ = ε_θ(x, t). x: `[B, channels, H, W]`, time: `[B]` (the step index as a float).
+    public func callAsFunction(_ x: Tensor, _ time: Tensor) -> Tensor {
+        forward(x, time, selfCondition: nil, observe: nil)
     }
 
-    /// ε̂ = ε_θ(x, t). x: `[B, channels, H, W]`, time: `[B]` (the step index as a float),
-    /// selfCondition: an earlier x̂₀ `[B, channels, H, W]` (zeros if nil; only with `selfCondition`).
-    public func callAsFunction(_ x: Tensor, _ time: Tensor, selfCondition xSelfCond: Tensor? = nil) -> Tensor {
+    /// ε̂ = ε_θ(x, t) with self-conditioning: selfCondition is an earlier x̂₀ `[B, channels, H, W]`
+    /// (zeros if nil; only with `selfCondition`).
+    public func callAsFunction(_ x: Tensor, _ time: Tensor, selfCondition xSelfCond: Tensor?) -> Tensor {
         forward(x, time, selfCondition: xSelfCond, observe: nil)
+    }
+
+    public func forward(_ x: Tensor, _ time: Tensor, observe: ((String, Tensor) -> Void)?) -> Tensor {
+        forward(x, time, selfCondition: nil, observe: observe)
     }
 
     /// The forward pass; `observe(path, tensor)` (if given) sees the output of every top-level
     /// step under its module path (`init_conv`, `downs.0.0`, ..., `final_conv`), for summaries
     /// and feature-map figures.
-    public func forward(_ input: Tensor, _ time: Tensor, selfCondition xSelfCond: Tensor? = nil,
+    public func forward(_ input: Tensor, _ time: Tensor, selfCondition xSelfCond: Tensor?,
                         observe: ((String, Tensor) -> Void)?) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == channels,
                      "Unet: expected input [B, \(channels), H, W], got \(input.shape)")
