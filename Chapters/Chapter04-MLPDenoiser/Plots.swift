@@ -128,5 +128,9 @@ func ablationFigure(title: String, results: [(name: String, samples: Tensor, met
         fig[i / columns, i % columns].xLabel = String(format: "in 0.5: %.1f%%   ED %.3f (floor %.3f)",
                                                       100 * within, energy, floor)
     }
+    for i in results.count..<rows * columns {          // the last row's empty places stay blank
+        fig[i / columns, i % columns].showAxes = false
+        fig[i / columns, i % columns].grid = false
+    }
     return fig
 }

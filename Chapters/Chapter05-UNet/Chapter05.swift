@@ -15,7 +15,9 @@
 //                                 full softmax attention only in the 7×7 middle
 //   PreNorm, Residual             GroupNorm before attention, a skip connection around it
 //   Downsample / Upsample         pixel-unshuffle + 1×1 conv;  nearest ×2 + 3×3 conv
-// and, as options, the ConvNeXt block and transposed-conv upsampling of the MindSpore port.
+// and, as an option (--block convnext), a variant of this same skeleton with ConvNeXt blocks
+// and transposed-conv upsampling: lucidrains' ConvNeXt block in the Annotated layout. It is
+// neither of the two other sources' U-Nets; those are --model mindspore and --model tworesunet.
 //
 // Two other sources define their own U-Net, built here too, exactly as they write it
 // (`--model`; Sources/Diffusion/Models/UNet/MindSporeUnet.swift and TwoResUNet.swift):
@@ -63,8 +65,14 @@ struct Chapter05: ParsableCommand {
     @Option(name: .customLong("model"), parsing: .unconditional, help: "Which U-Net: annotated (the Annotated blog), mindspore (its MindSpore port) or tworesunet (the TwoResUNet article).")
     var modelChoice = "annotated"
 
-    @Option(parsing: .unconditional, help: "Block of the annotated U-Net: resnet (the Annotated blog) or convnext (the MindSpore port's block, with transposed-conv upsampling).")
+    @Option(parsing: .unconditional, help: "Block of the annotated U-Net: resnet (the Annotated blog) or convnext (ConvNeXt blocks and transposed-conv upsampling in the same skeleton; not the MindSpore port's U-Net, which is --model mindspore).")
     var block = "resnet"
+
+    @Option(parsing: .unconditional, help: "Width multipliers of the levels, comma-separated (the post: 1,2,4).")
+    var dimMults = "1,2,4"
+
+    @Option(parsing: .unconditional, help: "Attention at the annotated U-Net's levels: linear (the post's) or full (softmax attention everywhere, an experiment).")
+    var levelAttention = "linear"
 
     /// The parameter counts of the PyTorch references, printed by make_unet_fixture.py and
     /// make_seed_unets_fixture.py: the Annotated model (and its ConvNeXt variant with
@@ -93,6 +101,14 @@ struct Chapter05: ParsableCommand {
         guard architecture == .annotated || block == "resnet" else {
             throw ChapterError("--block applies to --model annotated only; the \(modelChoice) U-Net is made of ConvNeXt blocks already.")
         }
+        guard ["linear", "full"].contains(levelAttention), architecture == .annotated || levelAttention == "linear" else {
+            throw ChapterError("--level-attention takes linear or full, and applies to --model annotated only.")
+        }
+        let mults = dimMults.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !mults.isEmpty, mults.count == dimMults.split(separator: ",").count, mults.count <= 6,
+              mults.allSatisfy({ (1...16).contains($0) }) else {
+            throw ChapterError("--dim-mults expects 1 to 6 comma-separated whole numbers from 1 to 16, e.g. 1,2,4; got '\(dimMults)'.")
+        }
         let out = try common.start("Chapter05-UNet")   // line-buffered stdout; the folder appears at the first write
         // The images come from Debian's dataset-fashion-mnist; without it, stop before writing anything.
         let data: FashionMNIST
@@ -109,15 +125,17 @@ struct Chapter05: ParsableCommand {
         // so 28 admits exactly two downsamplings. The time embedding is 4·dim = 112 wide and
         // reaches every block.
         func makeModel(_ rng: inout RandomGenerator) -> any DenoisingUNet {
-            architecture.make(dim: 28, dimMults: [1, 2, 4], channels: 1, convNext: block == "convnext", rng: &rng)
+            architecture.make(dim: 28, dimMults: mults, channels: 1, convNext: block == "convnext",
+                              fullAttentionAtEveryLevel: levelAttention == "full", rng: &rng)
         }
         let model = makeModel(&rng)
-        try model.checkImageSize(height: 28, width: 28)
+        do { try model.checkImageSize(height: 28, width: 28) } catch { throw ChapterError("\(error)") }
         let title: String
         switch architecture {
-        case .annotated: title = "Unet(dim: 28, dimMults: [1, 2, 4], channels: 1, block: \(block))"
-        case .mindspore: title = "MindSporeUnet(dim: 28, dimMults: [1, 2, 4], channels: 1)"
-        case .tworesunet: title = "TwoResUNet(dim: 28, dimMults: [1, 2, 4], channels: 1)"
+        case .annotated: title = "Unet(dim: 28, dimMults: \(mults), channels: 1, block: \(block)"
+            + (levelAttention == "full" ? ", full attention at every level)" : ")")
+        case .mindspore: title = "MindSporeUnet(dim: 28, dimMults: \(mults), channels: 1)"
+        case .tworesunet: title = "TwoResUNet(dim: 28, dimMults: \(mults), channels: 1)"
         }
         print("\(title) for a [\(batchSize), 1, 28, 28] batch\n")
         print("module path        output shape        parameters")
@@ -130,9 +148,10 @@ struct Chapter05: ParsableCommand {
         let total = model.parameterCount
         print("total".padding(toLength: 38, withPad: " ", startingAt: 0), grouped(total).leftPadded(10))
         let key = architecture == .annotated && block == "convnext" ? "annotated/convnext" : architecture.rawValue
-        let reference = Chapter05.pytorchParameterCount[key]!
         let script = architecture == .annotated ? "make_unet_fixture.py" : "make_seed_unets_fixture.py"
-        print("PyTorch reference (\(script)): \(grouped(reference)) parameters — " + (total == reference ? "equal" : "DIFFERENT"))
+        if let reference = Chapter05.pytorchParameterCount[key], mults == [1, 2, 4], levelAttention == "linear" {
+            print("PyTorch reference (\(script)): \(grouped(reference)) parameters — " + (total == reference ? "equal" : "DIFFERENT"))
+        }
         // The spatial path through the U, read off the summary: the input layer, the last layer
         // of each level (its resampling), the middle, the output.
         let ends = rows.indices.filter { i in
@@ -163,32 +182,32 @@ struct Chapter05: ParsableCommand {
 
         // MARK: 3. One fixed batch of noisy Fashion-MNIST images
         //
-        // The forward process in closed form (Chapter 3), with the Annotated blog's linear
-        // schedule of T = 300 steps:  x_t = √ᾱ_t · x₀ + √(1 − ᾱ_t) · ε.
-        // Images, noise ε and steps t are drawn once and kept for every training step.
+        // The forward process in closed form (Chapter 3, `qSample`), with the Annotated blog's
+        // linear schedule of T = 300 steps:  x_t = √ᾱ_t · x₀ + √(1 − ᾱ_t) · ε.
+        // Images, noise ε and steps t are drawn once, from their own generator (so every model
+        // and option sees the same batch), and kept for every training step.
+        let diffusion = GaussianDiffusion(schedule: try NoiseSchedule(.linear, timesteps: Chapter05.timesteps))
+        var batchRng = RandomGenerator(seed: common.seed &+ 2)
         let x0 = data.images(Array(0..<batchSize))                                 // [B, 1, 28, 28] in [−1, 1]
-        let noise = Tensor.randn(x0.shape, using: &rng)                            // [B, 1, 28, 28]
-        let t = rng.integers(count: batchSize, below: Chapter05.timesteps)         // B steps in 0 ..< 300
-        let betas = (0..<Chapter05.timesteps).map { 1e-4 + (0.02 - 1e-4) * Double($0) / Double(Chapter05.timesteps - 1) }
-        var alphasCumprod: [Double] = []
-        for b in betas { alphasCumprod.append((alphasCumprod.last ?? 1) * (1 - b)) }
-        let signal = Tensor(t.map { Float(alphasCumprod[$0].squareRoot()) }, shape: [batchSize, 1, 1, 1])       // [B, 1, 1, 1]
-        let spread = Tensor(t.map { Float((1 - alphasCumprod[$0]).squareRoot()) }, shape: [batchSize, 1, 1, 1]) // [B, 1, 1, 1]
-        let xt = signal * x0 + spread * noise                                      // [B, 1, 28, 28]
+        let noise = Tensor.randn(x0.shape, using: &batchRng)                       // [B, 1, 28, 28]
+        let t = batchRng.integers(count: batchSize, below: Chapter05.timesteps)    // B steps in 0 ..< 300
+        let xt = diffusion.qSample(x0, t: t, noise: noise)                         // [B, 1, 28, 28]
         let timeInput = Tensor(t.map(Float.init))                                  // [B]
+        let epsTheta: NoisePredictor = { x, steps in model(x, Tensor(steps.map(Float.init))) }
         print("batch: \(batchSize) images (\(data.labels.prefix(batchSize).map { FashionMNIST.classNames[Int($0)] }.joined(separator: ", "))), t = \(t)")
 
         // MARK: 4. The sanity run: overfit the fixed batch
         //
-        // Loss (DDPM eq. 14, "L_simple"): mean over pixels of (ε − ε_θ(x_t, t))². A network
-        // that outputs zeros scores 1 (the variance of ε); memorising the batch drives it to 0.
-        // If it does not fall, something in the forward or backward pass is broken.
+        // Loss: the post's, the Huber loss (smooth L1, δ = 1) between ε and ε_θ(x_t, t), averaged
+        // over pixels (`pLosses`, Algorithm 1; DDPM's L_simple is the same with a square). A
+        // network that outputs zeros scores E[huber(ε)] = 0.42 for ε ~ N(0, 1); memorising the
+        // batch drives it to 0. If it does not fall, the forward or backward pass is broken.
         let optimizer = Adam(model.parameters(), lr: lr)
         var losses: [Float] = []
         let trainClock = Stopwatch()
         for step in 1...stepCount {
             optimizer.zeroGrad()
-            let loss = mseLoss(model(xt, timeInput), noise)                        // []
+            let loss = diffusion.pLosses(epsTheta, x0: x0, t: t, noise: noise, loss: .huber)   // []
             guard loss.item.isFinite else {
                 throw ChapterError("the loss became \(loss.item) at step \(step); lower --lr (now \(lr)).")
             }
@@ -200,13 +219,13 @@ struct Chapter05: ParsableCommand {
             }
         }
         let trainSeconds = trainClock.seconds
-        let finalLoss = noGrad { mseLoss(model(xt, timeInput), noise).item }
+        let finalLoss = noGrad { diffusion.pLosses(epsTheta, x0: x0, t: t, noise: noise, loss: .huber).item }
         print(String(format: "loss %.4f → %.4f after %d Adam steps (%.2f s per step); %@", losses[0], finalLoss,
                      stepCount, trainSeconds / Double(stepCount), finalLoss < losses[0] ? "falling, as it must" : "NOT falling"))
         let curve = Figure(rows: 1, cols: 1, panelWidth: 560, panelHeight: 360)
         curve[0, 0].title = "Sanity run: one fixed batch of \(batchSize), Adam lr \(lr)"
         curve[0, 0].xLabel = "step"
-        curve[0, 0].yLabel = "MSE(noise, predicted noise)"   // the bitmap font is ASCII
+        curve[0, 0].yLabel = "Huber loss of ε_θ(xₜ, t) against ε"
         curve[0, 0].yScale = .log
         curve[0, 0].line((1...stepCount).map(Double.init), losses.map(Double.init), label: "training loss")
         try curve.writePNG(to: out.file("sanity_loss.png"))
@@ -216,22 +235,23 @@ struct Chapter05: ParsableCommand {
         //
         // The first block (downs.0.0: a ResnetBlock, or a ConvNeXt block) turns the embedding of
         // the noisy image into 28 feature maps at full resolution. Each map is shown on its own
-        // grey scale.
+        // grey scale. We look at the batch's least noisy image (smallest t): at large t the
+        // input is almost pure noise, and so are the maps.
+        let shown = t.indices.min { t[$0] < t[$1] }!
         var firstStage: Tensor? = nil
         noGrad {
-            _ = model.forward(xt.slice(0..<1, axis: 0), timeInput.slice(0..<1, axis: 0), observe: { path, y in
-                if path == "downs.0.0" { firstStage = y }                          // [1, 28, 28, 28]
-            })
+            _ = model.forward(xt.slice(shown..<shown + 1, axis: 0), timeInput.slice(shown..<shown + 1, axis: 0),
+                              observe: { path, y in if path == "downs.0.0" { firstStage = y } })   // [1, 28, 28, 28]
         }
         let maps = normalizedMaps(firstStage!)                                     // [28, 1, 28, 28]
-        let features = Figure(rows: 1, cols: 3, panelWidth: 320, panelHeight: 460)
-        features.title = "First level of the U-Net for one image (\(FashionMNIST.classNames[Int(data.labels[0])]), t = \(t[0]))"
-        features[0, 0].title = "x_0, the clean image"
-        features[0, 0].image(ImageGrid.image(x0.select(0, axis: 0), scale: 8))
-        features[0, 1].title = "x_t, the network's input"
-        features[0, 1].image(ImageGrid.image(xt.select(0, axis: 0), scale: 8))
+        let features = Figure(rows: 1, cols: 3, panelWidth: 440, panelHeight: 290)
+        features.title = "First level of the U-Net for one image (\(FashionMNIST.classNames[Int(data.labels[shown])]), t = \(t[shown]))"
+        features[0, 0].title = "x₀, the clean image"
+        features[0, 0].image(ImageGrid.image(x0.select(shown, axis: 0), scale: 8))
+        features[0, 1].title = "xₜ, the network's input"
+        features[0, 1].image(ImageGrid.image(xt.select(shown, axis: 0), scale: 8))
         features[0, 2].title = "downs.0.0: \(maps.shape[0]) feature maps"
-        features[0, 2].image(ImageGrid.make(maps, nrow: 4, padding: 2, scale: 2, padColor: .white))
+        features[0, 2].image(ImageGrid.make(maps, nrow: 7, padding: 2, scale: 2, padColor: .white))
         try features.writePNG(to: out.file("feature_maps.png"))
         print("wrote \(out.display("feature_maps.png"))")
 
@@ -243,7 +263,8 @@ struct Chapter05: ParsableCommand {
         var other = RandomGenerator(seed: common.seed &+ 1)
         let reloaded = makeModel(&other)
         try reloaded.loadStateDict(checkpoint, strict: true)
-        let reloadedLoss = noGrad { mseLoss(reloaded(xt, timeInput), noise).item }
+        let reloadedEps: NoisePredictor = { x, steps in reloaded(x, Tensor(steps.map(Float.init))) }
+        let reloadedLoss = noGrad { diffusion.pLosses(reloadedEps, x0: x0, t: t, noise: noise, loss: .huber).item }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: checkpoint.path)[.size] as? Int) ?? 0
         print(String(format: "wrote %@ (%.1f MB, %d tensors); reloaded model's loss %.6f (%@)",
                      out.display("unet.safetensors"), Double(bytes) / 1e6, model.namedParameters().count, reloadedLoss,

@@ -13,6 +13,11 @@ import Testing
             #expect(run.files.contains(file), "missing \(file); wrote \(run.files)")
         }
         #expect(run.stdout.contains("within 0.5 of a centre"))
+        // The theory checks: both sides of Eq. 12 agree, the four-step reverse step equals pSample's.
+        #expect(run.stdout.contains("the same number, rounding apart"))
+        let fourSteps = try #require(run.stdout.split(separator: "\n").first { $0.contains("four-step route") })
+        let gap = try #require(Double(fourSteps.split(separator: " ").last ?? ""))
+        #expect(gap < 1e-4, "\(fourSteps)")
 
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: run.output.appendingPathComponent("metrics.json")))
         let top = try #require(json as? [String: Any])
@@ -33,6 +38,23 @@ import Testing
         #expect(lines.first == "x,y")
         #expect(lines.count == 301)                                  // --quick samples 300 points
         #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",").compactMap { Double($0) }.count == 2 })
+    }
+
+    @Test func ablationsRepeatTheMainRunsRandomNumbers() throws {
+        // The base row with seed s is the main run with --seed s: same metrics to the last bit.
+        let run = try ChapterRunner.run(Self.name, ["--quick", "--ablations", "--ablation-seeds", "5"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.files.contains("ablations.png"))
+        let rows = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: run.output.appendingPathComponent("ablations.json"))) as? [[String: Any]])
+        #expect(rows.count == 13)
+        let main = try ChapterRunner.run(Self.name, ["--quick", "--seed", "5"])
+        let top = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: main.output.appendingPathComponent("metrics.json"))) as? [String: Any])
+        let base = try #require((rows[0]["metrics"] as? [[String: Any]])?.first)
+        let metrics = try #require(top["metrics"] as? [String: Any])
+        #expect(base["energyDistance"] as? Double == metrics["energyDistance"] as? Double)
+        #expect(base["shares"] as? [Double] == metrics["shares"] as? [Double])
+        let bad = try ChapterRunner.run(Self.name, ["--quick", "--ablations", "--ablation-seeds", "0,x"])
+        #expect(bad.status == 1)
     }
 
     @Test func sameSeedSameSamplesWhateverTheThreads() throws {

@@ -43,11 +43,16 @@ import Testing
 
     @Test func badInputEndsInOneSentence() throws {
         for args in [["--bogus"], ["--block", "vit"], ["--lr", "-1"], ["--steps", "1"], ["--model", "vit"],
-                     ["--model", "mindspore", "--block", "convnext"]] {
+                     ["--model", "mindspore", "--block", "convnext"], ["--dim-mults", "1,2,x"],
+                     ["--level-attention", "sparse"], ["--model", "tworesunet", "--level-attention", "full"]] {
             let run = try ChapterRunner.run("Chapter05-UNet", args)
             #expect(run.status != 0, "\(args)")
             #expect(errorLine(run).hasPrefix("Error: "), "\(args): \(run.stderr)")
         }
+        // Exercise 4: a third halving of 28×28 is refused before anything is trained.
+        let deep = try ChapterRunner.run("Chapter05-UNet", ["--quick", "--dim-mults", "1,2,4,8"])
+        #expect(deep.status == 1)
+        #expect(errorLine(deep).contains("cannot be halved 3 times"), "\(deep.stderr)")
         let missing = try ChapterRunner.run("Chapter05-UNet", ["--quick"], environment: ["FASHION_MNIST_DIR": "/nonexistent"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("sudo apt-get install dataset-fashion-mnist"))

@@ -79,12 +79,13 @@ public enum UNetArchitecture: String, CaseIterable, Sendable {
     /// A freshly initialised network. `convNext` (annotated only) swaps in the ConvNeXt block
     /// with transposed-conv upsampling; the other two are made of ConvNeXt blocks anyway.
     public func make(dim: Int, dimMults: [Int], channels: Int, convNext: Bool = false,
-                     rng: inout RandomGenerator) -> any DenoisingUNet {
+                     fullAttentionAtEveryLevel: Bool = false, rng: inout RandomGenerator) -> any DenoisingUNet {
         switch self {
         case .annotated:
             return Unet(dim: dim, dimMults: dimMults, channels: channels,
                         block: convNext ? .convNext(mult: 2) : .resnet,
-                        upsample: convNext ? .transposed : .nearest, rng: &rng)
+                        upsample: convNext ? .transposed : .nearest,
+                        fullAttentionAtEveryLevel: fullAttentionAtEveryLevel, rng: &rng)
         case .mindspore:
             return MindSporeUnet(dim: dim, dimMults: dimMults, channels: channels, rng: &rng)
         case .tworesunet:

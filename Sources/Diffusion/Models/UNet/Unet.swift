@@ -61,7 +61,8 @@ public final class Unet: Module, DenoisingUNet {
 
     public init(dim: Int, initDim: Int? = nil, outDim: Int? = nil, dimMults: [Int] = [1, 2, 4, 8],
                 channels: Int = 3, selfCondition: Bool = false, resnetBlockGroups: Int = 4,
-                block: BlockKind = .resnet, upsample: UpsampleKind = .nearest, rng: inout RandomGenerator) {
+                block: BlockKind = .resnet, upsample: UpsampleKind = .nearest,
+                fullAttentionAtEveryLevel: Bool = false, rng: inout RandomGenerator) {
         self.channels = channels
         self.selfCondition = selfCondition
         let inputChannels = channels * (selfCondition ? 2 : 1)
@@ -83,11 +84,18 @@ public final class Unet: Module, DenoisingUNet {
         timeMlp = Sequential([(embedding, { embedding($0) }), (linear1, { linear1($0) }),
                               (gelu, { gelu($0) }), (linear2, { linear2($0) })])
 
+        // Linear attention at every level (the post's), or full softmax attention (an experiment:
+        // at 28×28 it forms a 784×784 matrix per head and image).
+        func levelAttention(_ channels: Int, _ rng: inout RandomGenerator) -> any UNetLayer {
+            fullAttentionAtEveryLevel ? Residual(PreNorm(channels, Attention(channels, rng: &rng)))
+                                      : Residual(PreNorm(channels, LinearAttention(channels, rng: &rng)))
+        }
+
         var downs: [UNetStage] = []
         for (index, (dimIn, dimOut)) in inOut.enumerated() {
             let isLast = index >= inOut.count - 1
             let b1 = makeBlock(dimIn, dimIn, &rng), b2 = makeBlock(dimIn, dimIn, &rng)
-            let attention = Residual(PreNorm(dimIn, LinearAttention(dimIn, rng: &rng)))
+            let attention = levelAttention(dimIn, &rng)
             let resample: any UNetLayer = isLast
                 ? Conv2d(dimIn, dimOut, kernelSize: 3, padding: 1, rng: &rng)
                 : Downsample(dimIn, dimOut, rng: &rng)
@@ -104,7 +112,7 @@ public final class Unet: Module, DenoisingUNet {
         for (index, (dimIn, dimOut)) in inOut.reversed().enumerated() {
             let isLast = index == inOut.count - 1
             let b1 = makeBlock(dimOut + dimIn, dimOut, &rng), b2 = makeBlock(dimOut + dimIn, dimOut, &rng)
-            let attention = Residual(PreNorm(dimOut, LinearAttention(dimOut, rng: &rng)))
+            let attention = levelAttention(dimOut, &rng)
             let resample: any UNetLayer
             if isLast {
                 resample = Conv2d(dimOut, dimIn, kernelSize: 3, padding: 1, rng: &rng)
