@@ -26,7 +26,7 @@ final class Net: Module {
         initConv = Linear(2, 3, rng: &rng)
         downs = [[Block(rng: &rng), Linear(3, 3, bias: false, rng: &rng)]]
         let a = Linear(3, 4, rng: &rng), b = Linear(4, 1, rng: &rng)
-        mlp = Sequential([(a, { a($0) }), (Activation(.relu), { $0.relu() }), (b, { b($0) })])
+        mlp = Sequential(a, Activation(.relu), b)
     }
 }
 

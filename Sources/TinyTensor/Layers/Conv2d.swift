@@ -3,7 +3,7 @@
 /// Initialisation (PyTorch's default): `kaiming_uniform_(a=√5)` on W gives
 /// W ~ U(−1/√fan_in, 1/√fan_in), and b ~ U(−1/√fan_in, 1/√fan_in), with
 /// fan_in = (inChannels / groups) · kernelSize².
-public final class Conv2d: Module {
+public final class Conv2d: Module, Layer {
     public let weight: Tensor      // [out, in/groups, k, k]
     public let bias: Tensor?       // [out]
     public let stride: Int, padding: Int, groups: Int
@@ -31,7 +31,7 @@ public final class Conv2d: Module {
 /// The weight is stored [in, out, k, k] as in PyTorch, whose default initialisation then
 /// computes fan_in from the *second* axis: fan_in = out · kernelSize², and
 /// W, b ~ U(−1/√fan_in, 1/√fan_in).
-public final class ConvTranspose2d: Module {
+public final class ConvTranspose2d: Module, Layer {
     public let weight: Tensor      // [in, out, k, k]
     public let bias: Tensor?       // [out]
     public let stride: Int, padding: Int, outputPadding: Int

@@ -1,6 +1,6 @@
 /// Group normalisation with a per-channel affine, like `torch.nn.GroupNorm`
 /// (see `Tensor.groupNorm` for the formula). γ (`weight`) starts at ones, β (`bias`) at zeros.
-public final class GroupNorm: Module {
+public final class GroupNorm: Module, Layer {
     public let weight: Tensor      // [channels]  γ
     public let bias: Tensor        // [channels]  β
     public let groups: Int

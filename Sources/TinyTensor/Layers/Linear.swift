@@ -53,18 +53,25 @@ public final class Activation: Module {
     }
 }
 
-/// Modules applied one after another, like `nn.Sequential`; children are named "0", "1", ...
-public final class Sequential: Module {
-    public let layers: [Module]
-    private let steps: [(Tensor) -> Tensor]
+/// A module that maps one tensor to one tensor, `y = layer(x)`: what `Sequential` chains.
+public protocol Layer: Module {
+    func callAsFunction(_ x: Tensor) -> Tensor
+}
 
-    /// Each layer comes with how to call it, since Swift modules have typed `callAsFunction`s.
-    public init(_ layers: [(Module, (Tensor) -> Tensor)]) {
-        self.layers = layers.map(\.0)
-        self.steps = layers.map(\.1)
-    }
+extension Linear: Layer {}
+extension Activation: Layer {}
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { steps.reduce(x) { $1($0) } }
+/// Layers applied one after another, like `nn.Sequential`; children are named "0", "1", ...
+///
+///     let mlp = Sequential(Linear(2, 16, rng: &rng), Activation(.relu), Linear(16, 2, rng: &rng))
+///     mlp(x)                                           // [B, 2] -> [B, 2]; parameters "0.weight", "2.bias", ...
+public final class Sequential: Module, Layer {
+    public let layers: [any Layer]
+
+    public init(_ layers: any Layer...) { self.layers = layers }
+    public init(_ layers: [any Layer]) { self.layers = layers }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
 
     // PyTorch names Sequential children by index alone: "0.weight", not "layers.0.weight".
     public override func parameterName(for property: String) -> String {

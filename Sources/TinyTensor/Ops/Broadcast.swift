@@ -63,14 +63,14 @@ public func sumToShape(_ g: [Float], from: [Int], to: [Int]) -> [Float] {
     let st = broadcastStrides(to, to: from)
     let zero = [Int](repeating: 0, count: from.count)
     g.withUnsafeBufferPointer { gp in
-        out.withUnsafeMutableBufferPointer { op in
+        out.withUnsafeMutableBufferPointer { yp in
             forEachBroadcastRun(from, st, zero) { o, a, _, run, s, _ in
                 if s == 0 {
                     var acc: Float = 0
                     for j in 0..<run { acc += gp[o + j] }
-                    op[a] += acc
+                    yp[a] += acc
                 } else {
-                    for j in 0..<run { op[a + j * s] += gp[o + j] }
+                    for j in 0..<run { yp[a + j * s] += gp[o + j] }
                 }
             }
         }

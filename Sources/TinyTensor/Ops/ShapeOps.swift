@@ -62,10 +62,10 @@ extension Tensor {
         let strides = dims.map { inStrides[$0] }
         var out = [Float](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { xp in
-            out.withUnsafeMutableBufferPointer { op in
+            out.withUnsafeMutableBufferPointer { yp in
                 let zero = [Int](repeating: 0, count: n)
                 forEachBroadcastRun(outShape, strides, zero) { o, a, _, run, s, _ in
-                    for j in 0..<run { op[o + j] = xp[a + j * s] }
+                    for j in 0..<run { yp[o + j] = xp[a + j * s] }
                 }
             }
         }

@@ -25,9 +25,9 @@ extension Tensor {
             var gx = [Float](repeating: 0, count: g.count)
             x.withUnsafeBufferPointer { xb in out.withUnsafeBufferPointer { ob in g.withUnsafeBufferPointer { gb in
                 gx.withUnsafeMutableBufferPointer { db in
-                    let (xp, op, gp, dp) = (xb.baseAddress!, ob.baseAddress!, gb.baseAddress!, db.baseAddress!)
+                    let (xp, yp, gp, dp) = (xb.baseAddress!, ob.baseAddress!, gb.baseAddress!, db.baseAddress!)
                     Parallel.forRanges(db.count, grain: elementwiseGrain) { r in
-                        for i in r { dp[i] = gp[i] * derivative(xp[i], op[i]) }
+                        for i in r { dp[i] = gp[i] * derivative(xp[i], yp[i]) }
                     }
                 } } } }
             return [gx]

@@ -81,7 +81,7 @@ public final class LinearAttention: Module, UNetLayer {
         toQKV = Conv2d(dim, hidden * 3, kernelSize: 1, bias: false, rng: &rng)
         let conv = Conv2d(hidden, dim, kernelSize: 1, rng: &rng)
         let norm: any UNetLayer = variant == .annotated ? GroupNorm(groups: 1, channels: dim, eps: 1e-5) : ChannelLayerNorm(dim)
-        toOut = Sequential([(conv, { conv($0) }), (norm, { norm($0) })])
+        toOut = Sequential(conv, norm)
         self.heads = heads
         scale = 1 / Float(dimHead).squareRoot()
         self.variant = variant

@@ -36,7 +36,7 @@ public final class ConvNextBlock: Module, TimeConditionedBlock {
                 rng: inout RandomGenerator) {
         if let timeEmbDim {
             let activation = Activation(gelu), linear = Linear(timeEmbDim, dim, rng: &rng)
-            mlp = Sequential([(activation, { activation($0) }), (linear, { linear($0) })])
+            mlp = Sequential(activation, linear)
         } else {
             mlp = nil
         }
@@ -47,8 +47,7 @@ public final class ConvNextBlock: Module, TimeConditionedBlock {
         let activation = Activation(gelu)
         let norm1 = GroupNorm(groups: 1, channels: hidden, eps: 1e-5)
         let conv2 = Conv2d(hidden, dimOut, kernelSize: 3, padding: 1, bias: bias, rng: &rng)
-        net = Sequential([(norm0, { norm0($0) }), (conv1, { conv1($0) }), (activation, { activation($0) }),
-                          (norm1, { norm1($0) }), (conv2, { conv2($0) })])
+        net = Sequential(norm0, conv1, activation, norm1, conv2)
         resConv = dim != dimOut ? Conv2d(dim, dimOut, kernelSize: 1, bias: bias, rng: &rng) : nil
         self.naming = naming
     }

@@ -4,18 +4,23 @@ import TinyTensor
 ///
 /// The U-Net keeps layers of different kinds in the same slot (the fourth entry of a stage is a
 /// `Downsample`, an `Upsample` or a plain `Conv2d`), so they share this protocol.
-public protocol UNetLayer: Module {
-    func callAsFunction(_ x: Tensor) -> Tensor
-}
+/// (TinyTensor's `Layer`: Conv2d, ConvTranspose2d, GroupNorm, Linear, Activation and Sequential are all one.)
+public typealias UNetLayer = Layer
 
 /// A block that also reads the time embedding `t` (`[B, timeDim]`): `ResnetBlock`, `ConvNextBlock`.
 public protocol TimeConditionedBlock: Module {
     func callAsFunction(_ x: Tensor, _ timeEmbedding: Tensor?) -> Tensor
 }
 
-extension Conv2d: UNetLayer {}
-extension ConvTranspose2d: UNetLayer {}
-extension GroupNorm: UNetLayer {}
+
+/// A time-conditioned block used without a time embedding, as a plain layer (the MindSpore
+/// port's final block). Its parameters keep the block's own names.
+public final class WithoutTime: Module, Layer {
+    public let block: any TimeConditionedBlock
+    public init(_ block: any TimeConditionedBlock) { self.block = block }
+    public func callAsFunction(_ x: Tensor) -> Tensor { block(x, nil) }
+    public override func parameterName(for property: String) -> String { property == "block" ? "" : super.parameterName(for: property) }
+}
 
 /// `Residual(fn)`: y = fn(x) + x, the skip connection around the attention layers.
 /// PyTorch name of the wrapped layer: `fn`.

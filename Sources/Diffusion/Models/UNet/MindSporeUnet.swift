@@ -40,7 +40,7 @@ public final class MindSporeUnet: Module, DenoisingUNet {
     public let midBlock2: ConvNextBlock
     public let finalConv: Sequential             // ConvNextBlock(dim, dim) without time, Conv2d 1×1
     /// The two entries of `finalConv` (computed, so they are named only there).
-    public var finalBlock: ConvNextBlock { finalConv.layers[0] as! ConvNextBlock }
+    public var finalBlock: ConvNextBlock { (finalConv.layers[0] as! WithoutTime).block as! ConvNextBlock }
     public var finalProjection: Conv2d { finalConv.layers[1] as! Conv2d }
 
     public let channels: Int
@@ -66,8 +66,7 @@ public final class MindSporeUnet: Module, DenoisingUNet {
 
         let embedding = SinusoidalPositionEmbeddings(dim)
         let linear1 = Linear(dim, timeDim, rng: &rng), gelu = Activation(.geluTanh), linear2 = Linear(timeDim, timeDim, rng: &rng)
-        timeMlp = Sequential([(embedding, { embedding($0) }), (linear1, { linear1($0) }),
-                              (gelu, { gelu($0) }), (linear2, { linear2($0) })])
+        timeMlp = Sequential(embedding, linear1, gelu, linear2)
 
         var downs: [UNetStage] = []
         for (index, (dimIn, dimOut)) in inOut.enumerated() {
@@ -98,7 +97,7 @@ public final class MindSporeUnet: Module, DenoisingUNet {
         self.outDim = outDim ?? channels
         let finalBlock = block(dim, dim, time: false, &rng)
         let projection = Conv2d(dim, self.outDim, kernelSize: 1, bias: false, rng: &rng)
-        finalConv = Sequential([(finalBlock, { finalBlock($0, nil) }), (projection, { projection($0) })])
+        finalConv = Sequential(WithoutTime(finalBlock), projection)
     }
 
     public func callAsFunction(_ x: Tensor, _ time: Tensor) -> Tensor { forward(x, time, observe: nil) }

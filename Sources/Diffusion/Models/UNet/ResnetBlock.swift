@@ -43,7 +43,7 @@ public final class ResnetBlock: Module, TimeConditionedBlock {
     public init(_ dim: Int, _ dimOut: Int, timeEmbDim: Int?, groups: Int = 8, rng: inout RandomGenerator) {
         if let timeEmbDim {
             let silu = Activation(.silu), linear = Linear(timeEmbDim, dimOut * 2, rng: &rng)
-            mlp = Sequential([(silu, { silu($0) }), (linear, { linear($0) })])
+            mlp = Sequential(silu, linear)
         } else {
             mlp = nil
         }

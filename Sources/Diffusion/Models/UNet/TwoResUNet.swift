@@ -73,8 +73,7 @@ public final class TwoResUNet: Module, DenoisingUNet {
 
         let embedding = SinusoidalPositionEmbeddings(dim)               // θ = 10000
         let linear1 = Linear(dim, timeDim, rng: &rng), gelu = Activation(.gelu), linear2 = Linear(timeDim, timeDim, rng: &rng)
-        timeMlp = Sequential([(embedding, { embedding($0) }), (linear1, { linear1($0) }),
-                              (gelu, { gelu($0) }), (linear2, { linear2($0) })])
+        timeMlp = Sequential(embedding, linear1, gelu, linear2)
 
         var downs: [TwoResStage] = []
         for (index, (dimIn, dimOut)) in inOut.enumerated() {

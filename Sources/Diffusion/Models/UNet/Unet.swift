@@ -81,8 +81,7 @@ public final class Unet: Module, DenoisingUNet {
 
         let embedding = SinusoidalPositionEmbeddings(dim)
         let linear1 = Linear(dim, timeDim, rng: &rng), gelu = Activation(.gelu), linear2 = Linear(timeDim, timeDim, rng: &rng)
-        timeMlp = Sequential([(embedding, { embedding($0) }), (linear1, { linear1($0) }),
-                              (gelu, { gelu($0) }), (linear2, { linear2($0) })])
+        timeMlp = Sequential(embedding, linear1, gelu, linear2)
 
         // Linear attention at every level (the post's), or full softmax attention (an experiment:
         // at 28×28 it forms a 784×784 matrix per head and image).
