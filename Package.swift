@@ -63,6 +63,7 @@ let chapters = [
     "Chapter04-MLPDenoiser",
     "Chapter05-UNet",
     "Chapter06-FashionMNIST",
+    "Chapter07-FastSampling",
 ]
 
 let package = Package(

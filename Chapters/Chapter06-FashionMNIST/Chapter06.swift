@@ -207,18 +207,9 @@ struct Chapter06: ParsableCommand {
             throw ChapterError("no weights at \(url.path); train first (without --sample-only) or pass --checkpoint FILE.")
         }
         do {
-            let file = try SafeTensors.read(url)
-            // Our files carry their recipe; a PyTorch state_dict is taken with this run's options.
-            let saved = TrainingCheckpoint.recipe(in: file.metadata) ?? recipe
-            var rng = RandomGenerator(seed: 0)
-            let model = saved.makeModel(rng: &rng)
-            let training = TrainingCheckpoint.isTrainingCheckpoint(file.metadata)
-            // A training checkpoint holds model.* and ema.*: sample with the EMA when there is one.
-            let prefix = !training ? "" : saved.emaDecay > 0 ? "ema." : "model."
-            let tensors = file.tensors.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) }
-            try model.loadStateDict(tensors, strict: true, source: url.lastPathComponent)
-            print("loaded \(url.lastPathComponent) (recipe \(saved.name), step \(file.metadata["step"] ?? "?"))")
-            return (model, GaussianDiffusion(schedule: try saved.noiseSchedule()), saved, file.metadata["step"] ?? "?")
+            let loaded = try LoadedDenoiser(contentsOf: url, fallback: recipe)
+            print("loaded \(url.lastPathComponent) (recipe \(loaded.recipe.name), step \(loaded.step))")
+            return (loaded.model, loaded.diffusion, loaded.recipe, loaded.step)
         } catch let error as ChapterError { throw error } catch {
             throw ChapterError("cannot sample from \(url.lastPathComponent): \(error)")
         }

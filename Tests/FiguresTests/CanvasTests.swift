@@ -25,7 +25,7 @@ import Testing
     /// The symbols drawn for the course: each a full 13-row cell, not the "missing" box, and
     /// told apart from every other glyph (µ and μ, - and − are the same drawing on purpose).
     @Test func mathematicalGlyphsAreDrawnAndDistinct() {
-        let text = "αᾱββ̃εθλμπσΣ√‖−×≈∇→x̂₀₁₂ₜₙ₋ᵀ"
+        let text = "αᾱββ̃εηθλμπσΣ√‖−×≈∇→x̂₀₁₂ₜₙ₋ᵀ"
         #expect(BitmapFont.width(of: "√ᾱₜ") == 18)          // one cell per Character, combining marks included
         var seen: [[UInt8]: Character] = [:]
         for ch in text {

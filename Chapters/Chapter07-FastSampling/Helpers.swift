@@ -1,0 +1,104 @@
+import ChapterSupport
+import Diffusion
+import Figures
+import Foundation
+import TinyTensor
+
+// MARK: - What the chapter measures, and its figures
+
+/// One sampler setting's score (no timings, so the same seed writes the same bytes).
+struct Result: Encodable {
+    let name: String
+    let eta: Double
+    let spacing: String
+    let steps: Int
+    let fid: Double
+    let floor: Double
+}
+
+struct Summary: Encodable {
+    let source: String
+    let samplesPerSetting: Int
+    let results: [Result]
+    let inversionMeanError: Float
+}
+
+/// Chapter 6's classifier-FID: the committed classifier, the test set's features, the floor.
+struct Evaluator {
+    let evaluation: FashionEvaluation
+    let train: FashionMNIST
+
+    init(quick: Bool) throws {
+        do {
+            let classifier = try FashionClassifier.load(from: URL(fileURLWithPath: FashionClassifier.defaultPath))
+            let test = try FashionMNIST(split: .test, limit: quick ? 1000 : nil)
+            train = try FashionMNIST(split: .train, limit: quick ? 2048 : nil)
+            evaluation = try FashionEvaluation(classifier: classifier, test: test)
+        } catch { throw ChapterError("\(error)") }
+    }
+
+    func report(_ samples: Tensor) -> FashionEvaluation.Report {
+        evaluation.report(samples: samples, train: train, floorDraws: 3, seed: 0)
+    }
+}
+
+extension Chapter07 {
+    /// "10,20,50" → [10, 20, 50]; anything else is one sentence.
+    func parseCounts(_ text: String) throws -> [Int] {
+        let parts = text.split(separator: ",")
+        let counts = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.count == parts.count, counts.allSatisfy({ $0 >= 1 }), counts.count <= 12 else {
+            throw ChapterError("--steps expects 1 to 12 comma-separated step counts ≥ 1, e.g. 10,20,50; got '\(text)'.")
+        }
+        return counts
+    }
+
+    func loadTest(limit: Int) throws -> FashionMNIST {
+        do { return try FashionMNIST(split: .test, limit: limit) } catch { throw ChapterError("\(error)") }
+    }
+
+    /// Rows of images [k, 1, 28, 28] with a label left of each row.
+    func sideBySide(_ rows: [(String, Tensor)], scale: Int = 3) -> Canvas {
+        let label = 170, gap = 6
+        let pictures = rows.map { ImageGrid.make($0.1, nrow: $0.1.shape[0], padding: 2, scale: scale) }
+        let width = label + (pictures.map(\.width).max() ?? 0) + gap
+        var canvas = Canvas(width: width, height: pictures.map { $0.height + gap }.reduce(gap, +))
+        var y = gap
+        for (picture, row) in zip(pictures, rows) {
+            canvas.text(row.0, x: 6, y: y + picture.height / 2, anchor: TextAnchor(.left, .middle))
+            canvas.draw(picture, x: label, y: y)
+            y += picture.height + gap
+        }
+        return canvas
+    }
+
+    /// Classifier-FID against the number of network evaluations, one line per setting, with
+    /// DDPM's score and the real-data floor as reference lines.
+    func qualityFigure(_ results: [Result], settings: [String], ddpm: Result) -> Figure {
+        let fig = Figure(rows: 1, cols: 1, panelWidth: 720, panelHeight: 460)
+        let ax = fig[0, 0]
+        ax.title = "Quality against steps (\(ddpm.steps)-step DDPM: FID \(String(format: "%.1f", ddpm.fid)))"
+        ax.xLabel = "sampling steps = network evaluations per image"
+        ax.yLabel = "classifier-FID (lower is better)"
+        ax.xScale = .log
+        ax.yScale = .log
+        for (i, name) in settings.enumerated() {
+            let rows = results.filter { $0.name == name }
+            ax.line(rows.map { Double($0.steps) }, rows.map(\.fid), label: name, color: .tab(i), dash: i == 1 ? [6, 4] : nil)
+            ax.markers(rows.map { Double($0.steps) }, rows.map(\.fid), marker: .disc, color: .tab(i), size: 5, width: 1)
+        }
+        ax.hline(ddpm.fid, color: .black, label: "DDPM, \(ddpm.steps) steps")
+        ax.hline(ddpm.floor, color: .gray(0.5), dash: [2, 3], label: "real images (floor)")
+        ax.legend = .upperRight
+        return fig
+    }
+}
+
+/// Spherical interpolation between two noise tensors of the same shape.
+func slerp(_ a: Tensor, _ b: Tensor, _ alpha: Float) -> Tensor {
+    let dot = zip(a.data, b.data).map { $0 * $1 }.reduce(0, +)
+    let na = a.data.map { $0 * $0 }.reduce(0, +).squareRoot(), nb = b.data.map { $0 * $0 }.reduce(0, +).squareRoot()
+    let theta = acos(max(-1, min(1, dot / (na * nb))))
+    guard theta > 1e-4 else { return a * (1 - alpha) + b * alpha }
+    return a * (sin((1 - alpha) * theta) / sin(theta)) + b * (sin(alpha * theta) / sin(theta))
+}

@@ -1,0 +1,36 @@
+import Foundation
+import TinyTensor
+
+/// A trained noise predictor ready to sample: the U-Net, its diffusion and the recipe it was
+/// trained with, read from a weights file (Chapter 6's `unet.safetensors`, a training
+/// checkpoint, or a PyTorch state_dict saved as safetensors with the same names).
+public struct LoadedDenoiser {
+    public let model: any DenoisingUNet
+    public let diffusion: GaussianDiffusion
+    public let recipe: TrainingRecipe
+    /// The training step the weights come from ("?" for a file without one).
+    public let step: String
+
+    /// ε_θ(x_t, t) as the samplers take it.
+    public var predictor: NoisePredictor {
+        let model = self.model
+        return { x, t in model(x, Tensor(t.map(Float.init))) }
+    }
+
+    /// Reads `url`. Our files carry their recipe; a PyTorch state_dict is taken with `fallback`.
+    /// A training checkpoint holds model.* and ema.*: the EMA is used when the recipe has one.
+    public init(contentsOf url: URL, fallback: TrainingRecipe) throws {
+        let file = try SafeTensors.read(url)
+        let saved = TrainingCheckpoint.recipe(in: file.metadata) ?? fallback
+        var rng = RandomGenerator(seed: 0)
+        let model = saved.makeModel(rng: &rng)
+        let training = TrainingCheckpoint.isTrainingCheckpoint(file.metadata)
+        let prefix = !training ? "" : saved.emaDecay > 0 ? "ema." : "model."
+        let tensors = file.tensors.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) }
+        try model.loadStateDict(tensors, strict: true, source: url.lastPathComponent)
+        self.model = model
+        self.diffusion = GaussianDiffusion(schedule: try saved.noiseSchedule())
+        self.recipe = saved
+        self.step = file.metadata["step"] ?? "?"
+    }
+}
