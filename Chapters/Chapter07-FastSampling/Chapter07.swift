@@ -38,6 +38,8 @@ struct Chapter07: ParsableCommand {
     var steps: String?
     @Option(help: "Steps of the interpolation and inversion figures (default 50, --quick 4).")
     var figureSteps: Int?
+    @Flag(help: "Clip the network's guess x̂_0 to [-1, 1] at every step (and re-derive ε from it).")
+    var clip = false
 
     func run() throws {
         let clock = Stopwatch()
@@ -71,11 +73,11 @@ struct Chapter07: ParsableCommand {
         let xT = Tensor.randn([8, 1, 28, 28], using: &rng)                             // [8, 1, 28, 28]
         var rows: [(String, Tensor)] = []
         var ddpmRng = rng
-        rows.append(("DDPM, \(T) steps", d.ddimSampleLoop(eps, from: xT, steps: Array((0..<T).reversed()), eta: 1, using: &ddpmRng)))
+        rows.append(("DDPM, \(T) steps", d.ddimSampleLoop(eps, from: xT, steps: Array((0..<T).reversed()), eta: 1, clip: clip, using: &ddpmRng)))
         for k in counts {
             var unused = rng
             let steps = TimestepSpacing.trailing.timesteps(count: k, of: T)
-            rows.append(("DDIM, \(k) steps", d.ddimSampleLoop(eps, from: xT, steps: steps, using: &unused)))
+            rows.append(("DDIM, \(k) steps", d.ddimSampleLoop(eps, from: xT, steps: steps, clip: clip, using: &unused)))
         }
         try sideBySide(rows).writePNG(to: out.file("same_noise.png"))
         print("wrote \(out.display("same_noise.png"))")
@@ -96,7 +98,7 @@ struct Chapter07: ParsableCommand {
             let started = Stopwatch()
             var batches: [Tensor] = []
             for start in stride(from: 0, to: n, by: 128) {
-                batches.append(d.ddimSampleLoop(eps, shape: [min(128, n - start), 1, 28, 28], steps: steps, eta: eta, using: &r))
+                batches.append(d.ddimSampleLoop(eps, shape: [min(128, n - start), 1, 28, 28], steps: steps, eta: eta, clip: clip, using: &r))
             }
             let x = batches.count == 1 ? batches[0] : Tensor.concat(batches, axis: 0)   // [n, 1, 28, 28]
             let seconds = started.seconds * 64 / Double(n)
@@ -120,7 +122,7 @@ struct Chapter07: ParsableCommand {
         let path = (0..<16).map { slerp(a, b, Float($0) / 15) }
         let walk = Tensor.concat(path, axis: 0)                                          // [16, 1, 28, 28]
         var unused = rng
-        let morph = d.ddimSampleLoop(eps, from: walk, steps: TimestepSpacing.trailing.timesteps(count: figureCount, of: T), using: &unused)
+        let morph = d.ddimSampleLoop(eps, from: walk, steps: TimestepSpacing.trailing.timesteps(count: figureCount, of: T), clip: clip, using: &unused)
         try ImageGrid.make(morph, nrow: 16, padding: 2, scale: 3).writePNG(to: out.file("interpolation.png"))
         try GIFWriter.write(frames: (0..<16).map { ImageGrid.image(morph.select($0, axis: 0), scale: 8) },
                             delays: (0..<16).map { $0 == 15 || $0 == 0 ? 80 : 15 }, to: out.file("interpolation.gif"))

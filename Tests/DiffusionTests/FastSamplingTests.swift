@@ -76,6 +76,19 @@ import Testing
         #expect(abs(v - variance) < 4 * variance * (2 / Double(n)).squareRoot(), "variance \(v) vs \(variance)")
     }
 
+    /// Clipping keeps x̂_0 in [−1, 1] and re-derives ε so that x_t = √ᾱ x̂_0 + √(1 − ᾱ) ε still holds.
+    @Test func clippedGuessStaysConsistent() throws {
+        let d = try Self.diffusion(1000)
+        var rng = RandomGenerator(seed: 4)
+        let x = Tensor.randn([3, 8], using: &rng) * 2
+        let wild: NoisePredictor = { x, _ in x * -3 }                          // guesses far outside [−1, 1]
+        let (x0, eps) = d.predictStartAndNoise(wild, x: x, t: 500, clip: true)
+        #expect(x0.data.allSatisfy { $0 >= -1 && $0 <= 1 })
+        #expect(x0.data.contains { $0 == 1 || $0 == -1 })
+        let ab = Float(d.schedule.doubleArrays.alphasCumprod[500])
+        expectClose((x0 * ab.squareRoot() + eps * (1 - ab).squareRoot()).data, x.data, tol: 1e-4)
+    }
+
     @Test func etaZeroIsDeterministicAndFindsTheDataPoint() throws {
         let d = try Self.diffusion(1000)
         let oracle = Self.gaussianOracle(d, mean: 0.4, std: 0)
