@@ -34,10 +34,20 @@ enum ChapterRunner {
         throw RunnerError("cannot find the built executable \(name); build it with `swift build -c release`.")
     }
 
+    /// This test process's folder for chapter outputs, removed when the process exits.
+    static let scratchRoot: URL = {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("chapter-tests-\(getpid())", isDirectory: true)
+        try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        atexit {
+            try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory
+                .appendingPathComponent("chapter-tests-\(getpid())"))
+        }
+        return root
+    }()
+
     /// A fresh temporary folder name (not created: the chapter creates it).
     static func temporaryFolder(_ tag: String) -> URL {
-        FileManager.default.temporaryDirectory
-            .appendingPathComponent("chapter-tests-\(tag)-\(UUID().uuidString)", isDirectory: true)
+        scratchRoot.appendingPathComponent("\(tag)-\(UUID().uuidString)", isDirectory: true)
     }
 
     /// Runs `name` with `arguments` plus `--output <fresh folder>`, from the package root;

@@ -25,7 +25,7 @@ import Testing
 
     /// A dataset folder with `n` images of `side` × `side` and the given labels (plain IDX; zlib reads it as is).
     static func dataset(_ n: Int, side: Int = 28, labels: [UInt8]? = nil) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("probe-fmnist-\(UUID().uuidString)")
+        let dir = ChapterRunner.scratchRoot.appendingPathComponent("probe-fmnist-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let images = idxHeader([UInt32(n), UInt32(side), UInt32(side)]) + (0..<(n * side * side)).map { UInt8($0 % 251) }
         let values = labels ?? (0..<n).map { UInt8($0 % 10) }
@@ -86,7 +86,7 @@ import Testing
         let side: [UInt8] = [0x00, 0x0F, 0x42, 0x40]                           // 1,000,000
         png += chunk("IHDR", side + side + [8, 0, 0, 0, 0]) + chunk("IDAT", [0x78, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
             + chunk("IEND", [])
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID().uuidString).png")
+        let url = ChapterRunner.scratchRoot.appendingPathComponent("huge-\(UUID().uuidString).png")
         try Data(png).write(to: url)
         let huge = try ChapterRunner.run("Chapter03-Forward", ["--quick", "--image", url.path])
         Self.expectRefused(huge, "claims 1000000 x 1000000 pixels", "huge PNG")

@@ -15,7 +15,7 @@ import Diffusion
 
     /// A folder with a train split written as plain (not gzipped) IDX bytes; zlib reads them as they are.
     static func folder(images: [UInt8]?, labels: [UInt8]?) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fmnist-\(UUID().uuidString)")
+        let dir = testScratchRoot.appendingPathComponent("fmnist-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         if let images { try Data(images).write(to: dir.appendingPathComponent("train-images-idx3-ubyte.gz")) }
         if let labels { try Data(labels).write(to: dir.appendingPathComponent("train-labels-idx1-ubyte.gz")) }

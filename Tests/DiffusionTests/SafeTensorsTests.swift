@@ -8,7 +8,7 @@ import Testing
 /// A path in a fresh folder of its own: tests run in parallel, and one test checks that its
 /// folder holds no leftover temporary files (another test's half-written file would count).
 func temporaryFile(_ name: String) -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("safetensors-tests-\(UUID().uuidString)")
+    let dir = testScratchRoot.appendingPathComponent("safetensors-tests-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir.appendingPathComponent(name)
 }

@@ -1,10 +1,20 @@
 import Foundation
 
-/// A fresh empty folder under the system temporary directory, for one test.
+/// This test process's folder for scratch files, removed when the process exits.
+private let scratchRoot: URL = {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("FiguresTests-\(getpid())")
+    try? FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    atexit {
+        try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory
+            .appendingPathComponent("FiguresTests-\(getpid())"))
+    }
+    return root
+}()
+
+/// A fresh empty folder for one test, inside the process's scratch folder (gone at exit).
 func scratchFolder(_ name: String = #function) -> URL {
     let safe = name.filter { $0.isLetter || $0.isNumber }
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("FiguresTests-\(safe)-\(UInt32.random(in: 0...UInt32.max))")
+    let url = scratchRoot.appendingPathComponent("\(safe)-\(UInt32.random(in: 0...UInt32.max))")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
