@@ -15,15 +15,15 @@ import TinyTensor
 /// and moves by as much between seeds as between settings. So every setting is trained on each
 /// of `seeds` and reported as mean (min–max) beside the floor's range; writes ablations.png
 /// (the first seed's samples per setting) and ablations.json (every seed's metrics).
-func runAblations(base: Recipe, sampleCount: Int, seeds: [UInt64], out: OutputFolder) throws {
-    func variant(_ change: (inout Recipe) -> Void) -> Recipe {
+func runAblations(base: Toy2DRecipe, sampleCount: Int, seeds: [UInt64], out: OutputFolder) throws {
+    func variant(_ change: (inout Toy2DRecipe) -> Void) -> Toy2DRecipe {
         var r = base
         change(&r)
         return r
     }
-    var tutorial = Recipe.tutorial
+    var tutorial = Toy2DRecipe.tutorial
     tutorial.epochs = base.epochs
-    let settings: [(name: String, recipe: Recipe)] = [
+    let settings: [(name: String, recipe: Toy2DRecipe)] = [
         ("this chapter's recipe", base),
         ("tutorial as published", tutorial),
         ("tutorial + full shuffle", { var r = tutorial; r.shuffle = "full"; return r }()),
@@ -39,7 +39,7 @@ func runAblations(base: Recipe, sampleCount: Int, seeds: [UInt64], out: OutputFo
         ("width 256", variant { $0.width = 256 }),
     ]
     // No timings in the JSON: the same seeds write the same bytes.
-    struct Row: Encodable { var name: String; var recipe: Recipe; var seeds: [UInt64]; var metrics: [Toy2DMetrics] }
+    struct Row: Encodable { var name: String; var recipe: Toy2DRecipe; var seeds: [UInt64]; var metrics: [Toy2DMetrics] }
     var panels: [(name: String, samples: Tensor, metrics: [Toy2DMetrics])] = []
     var rows: [Row] = []
     print("\nablations: one change at a time, \(settings.count) settings × seeds \(seeds.map(String.init).joined(separator: ", "))")
@@ -49,9 +49,9 @@ func runAblations(base: Recipe, sampleCount: Int, seeds: [UInt64], out: OutputFo
         for seed in seeds {
             var rng = RandomGenerator(seed: seed)
             let data = ToyDatasets.clusters(using: &rng)                                  // [8000, 2]
-            let trained = try train(recipe, points: data.points, using: &rng)
+            let trained = try trainToyDenoiser(recipe, points: data.points, using: &rng)
             _ = drawProbe(data, timesteps: recipe.timesteps, using: &rng)                 // as the main run does
-            let (x, _, _) = sample(trained, count: sampleCount, variance: ReverseVariance(rawValue: recipe.variance)!,
+            let (x, _, _) = sampleToyDenoiser(trained, count: sampleCount, variance: ReverseVariance(rawValue: recipe.variance)!,
                                    keepTrajectory: false, using: &rng)                     // [N, 2]
             metrics.append(evaluate(x, centres: data.centres, seed: seed))
             if first == nil { first = x }

@@ -4,7 +4,7 @@
 // noise that the forward process added to a point (Algorithm 1 of Ho et al. 2020), and the
 // reverse process (Algorithm 2) walks 1000 points of pure noise back to the 8 clusters.
 //
-// Read this file top to bottom; the training loop is in Training.swift, the pictures in
+// Read this file top to bottom; the training loop is in the Diffusion library (Training/Toy2DTraining.swift), the pictures in
 // Plots.swift and the ablation study in Ablations.swift.
 //
 //     swift run -c release Chapter04-MLPDenoiser                    # the improved recipe
@@ -71,7 +71,7 @@ struct Chapter04: ParsableCommand {
               + "Adam lr \(recipe.learningRate) (\(recipe.learningRateSchedule)), \(recipe.shuffle) shuffle, width \(recipe.width)")
 
         // 2. Training (Algorithm 1): see Training.swift.
-        let trained = try train(recipe, points: data.points, using: &rng) { epoch, total, mean in
+        let trained = try trainToyDenoiser(recipe, points: data.points, using: &rng) { epoch, total, mean in
             if epoch == 1 || epoch % max(1, total / 10) == 0 || epoch == total {
                 print(String(format: "  epoch %4d/%d  loss %.4f", epoch, total, mean))
             }
@@ -95,7 +95,7 @@ struct Chapter04: ParsableCommand {
         checkFourSteps(trained, using: &theoryRng)
 
         // 4. The reverse process (Algorithm 2) from N(0, I), keeping the whole trajectory.
-        let (x, trajectory, sampleSeconds) = sample(trained, count: sampleCount, variance: variance,
+        let (x, trajectory, sampleSeconds) = sampleToyDenoiser(trained, count: sampleCount, variance: variance,
                                                     keepTrajectory: true, using: &rng)
         print(String(format: "sampled %d points through %d steps in %.3f s", sampleCount, recipe.timesteps, sampleSeconds))
 
@@ -128,8 +128,8 @@ struct Chapter04: ParsableCommand {
     }
 
     /// The base recipe with every option that was given applied; one sentence for a bad value.
-    func makeRecipe() throws -> Recipe {
-        var r: Recipe
+    func makeRecipe() throws -> Toy2DRecipe {
+        var r: Toy2DRecipe
         switch recipe {
         case "improved": r = .improved
         case "tutorial": r = .tutorial
@@ -158,7 +158,7 @@ struct Chapter04: ParsableCommand {
     }
 
     /// Bounds on the work and memory the sizes ask for, checked before anything starts.
-    func checkSizes(_ r: Recipe, sampleCount: Int) throws {
+    func checkSizes(_ r: Toy2DRecipe, sampleCount: Int) throws {
         try Bounds.check("--samples", sampleCount, in: 1...1_000_000)
         let stepsPerEpoch = max(1, 8000 / r.batchSize)
         let (steps, overflow) = r.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
@@ -196,7 +196,7 @@ func drawProbe(_ data: ToyDataset, timesteps: Int, using rng: inout RandomGenera
 
 /// What metrics.json holds: numbers only, no timings, so the same seed writes the same bytes.
 struct Summary: Encodable {
-    var recipe: Recipe
+    var recipe: Toy2DRecipe
     var seed: UInt64
     var quick: Bool
     var steps: Int
@@ -205,16 +205,10 @@ struct Summary: Encodable {
     var metrics: Toy2DMetrics
 }
 
-/// The metrics of `samples` against fresh data: a reference set of 8000 points drawn like the
-/// training set (but with other random numbers) and 5 real draws of the same size as the
-/// samples for the floor of the energy distance.
+/// The metrics of `samples` against fresh data from the same clusters (`Toy2DMetrics.againstClusters`).
 func evaluate(_ samples: Tensor, centres: [(x: Float, y: Float)], seed: UInt64) -> Toy2DMetrics {
-    var rng = RandomGenerator(seed: seed &+ 0x5EED)
-    let reference = ToyDatasets.clusters(perCluster: 250, using: &rng).points           // [2000, 2]
-    let draws = (0..<5).map { _ in
-        Toy2DMetrics.mixtureSample(count: samples.shape[0], centres: centres, std: 0.1, using: &rng)
-    }
-    return Toy2DMetrics.evaluate(samples: samples, centres: centres, reference: reference, realDraws: draws)
+    precondition(centres.count == ToyDatasets.clusterCentres().count, "evaluate: the course's 8 clusters only")
+    return Toy2DMetrics.againstClusters(samples, seed: seed)
 }
 
 func printMetrics(_ m: Toy2DMetrics, indent: String = "") {

@@ -38,7 +38,7 @@ import TinyTensor
 // `checkFourSteps` takes one step both ways with the same z.
 
 /// Both sides of Eq. 12 on 2000 fresh (x_0, t, ε) with σ_t² = β̃_t, and λ_t at a few t.
-func checkObjective(_ trained: TrainedModel, data: ToyDataset, using rng: inout RandomGenerator) {
+func checkObjective(_ trained: TrainedToyDenoiser, data: ToyDataset, using rng: inout RandomGenerator) {
     let d = trained.diffusion, s = d.schedule.doubleArrays, T = d.timesteps, n = 2000
     let rows = rng.integers(count: n, below: data.count)
     let x0 = data.points.indexSelect(rows, axis: 0)                                     // [n, 2]
@@ -72,7 +72,7 @@ func checkObjective(_ trained: TrainedModel, data: ToyDataset, using rng: inout 
 
 /// One reverse step at a few t, by `pSample` and by the four steps, from the same x_t with the
 /// same z; prints the largest difference.
-func checkFourSteps(_ trained: TrainedModel, using rng: inout RandomGenerator) {
+func checkFourSteps(_ trained: TrainedToyDenoiser, using rng: inout RandomGenerator) {
     let d = trained.diffusion, T = d.timesteps
     var worst: Float = 0
     for t in [1, T / 2, T - 1] {

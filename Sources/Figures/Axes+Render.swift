@@ -130,6 +130,9 @@ extension Axes {
             case let .vline(x, _, _, _, _): xs.append(x)
             case let .heatmap(values, _, _, _, _): extent = (Double(values[0].count), Double(values.count))
             case .image: break
+            case let .arrows(x, y, u, v, _, _):
+                xs += x + zip(x, u).map { $0 + $1 }
+                ys += y + zip(y, v).map { $0 + $1 }
             }
         }
         let x = xLimits ?? (extent.map { 0...$0.0 } ?? AxisMap.autoLimits(xs, scale: xScale, margin: margin))
@@ -182,6 +185,18 @@ extension Axes {
                         let c = Int(x.value(Double(px) + 0.5).rounded(.down))
                         guard c >= 0 && c < cols else { continue }
                         canvas[px, py] = colormap((values[r][c] - range.lowerBound) / span)
+                    }
+                }
+            case let .arrows(xs, ys, us, vs, colors, width):
+                for i in xs.indices {
+                    let a = Point(x.pixel(xs[i]), y.pixel(ys[i])), b = Point(x.pixel(xs[i] + us[i]), y.pixel(ys[i] + vs[i]))
+                    let (dx, dy) = (b.x - a.x, b.y - a.y), length = hypot(dx, dy)
+                    guard a.x.isFinite && a.y.isFinite && b.x.isFinite && b.y.isFinite && length >= 1 else { continue }
+                    canvas.line(from: a, to: b, color: colors[i], width: width)
+                    let head = max(2.5, length / 4), (ux, uy) = (dx / length, dy / length)
+                    for side in [-1.0, 1.0] {               // two barbs at ±30° from the shaft
+                        let hx = -ux * 0.866 - side * uy * 0.5, hy = -uy * 0.866 + side * ux * 0.5
+                        canvas.line(from: b, to: Point(b.x + head * hx, b.y + head * hy), color: colors[i], width: width)
                     }
                 }
             case let .image(picture):

@@ -57,6 +57,7 @@ public final class Axes {
         case vline(x: Double, color: Color, width: Double, dash: [Double]?, label: String?)
         case heatmap(values: [[Double]], colormap: Colormap, range: ClosedRange<Double>, colorbar: Bool, label: String?)
         case image(Canvas)
+        case arrows(xs: [Double], ys: [Double], us: [Double], vs: [Double], colors: [Color], width: Double)
     }
     var items: [Item] = []
     private var nextColor = 0
@@ -154,6 +155,20 @@ public final class Axes {
         items.append(.heatmap(values: v, colormap: colormap, range: r, colorbar: colorbar, label: colorbarLabel))
         yInverted = true
         grid = false
+        return self
+    }
+
+    /// A vector field (matplotlib's `quiver`): an arrow from `(xs[i], ys[i])` to
+    /// `(xs[i] + us[i], ys[i] + vs[i])` in data units, its head a quarter of its length.
+    /// - Parameter colors: one colour per arrow (e.g. by the field's magnitude); nil: `color`.
+    @discardableResult
+    public func arrows<T: BinaryFloatingPoint>(_ xs: [T], _ ys: [T], _ us: [T], _ vs: [T], colors: [Color]? = nil,
+                                               color: Color = .ink, width: Double = 1.25) -> Axes {
+        precondition(xs.count == ys.count && xs.count == us.count && xs.count == vs.count,
+                     "arrows: \(xs.count) x, \(ys.count) y, \(us.count) u and \(vs.count) v values")
+        if let colors { precondition(colors.count == xs.count, "arrows: \(colors.count) colours for \(xs.count) arrows") }
+        items.append(.arrows(xs: xs.map(Double.init), ys: ys.map(Double.init), us: us.map(Double.init),
+                             vs: vs.map(Double.init), colors: colors ?? Array(repeating: color, count: xs.count), width: width))
         return self
     }
 

@@ -41,6 +41,18 @@ public struct Toy2DMetrics: Codable, Equatable {
                             radius: Double(radius), energyDistance: distance(samples), energyDistanceFloor: floor)
     }
 
+    /// The metrics of `samples` against the course's 8 clusters (Chapters 1, 4 and 9): a
+    /// reference set of 2000 points drawn like the training set (other random numbers) and
+    /// 5 real draws of the samples' size for the floor of the energy distance, all from
+    /// `seed`, so two samplers evaluated with the same seed meet the same reference.
+    public static func againstClusters(_ samples: Tensor, seed: UInt64) -> Toy2DMetrics {
+        var rng = RandomGenerator(seed: seed &+ 0x5EED)
+        let centres = ToyDatasets.clusterCentres()
+        let reference = ToyDatasets.clusters(perCluster: 250, using: &rng).points           // [2000, 2]
+        let draws = (0..<5).map { _ in mixtureSample(count: samples.shape[0], centres: centres, std: 0.1, using: &rng) }
+        return evaluate(samples: samples, centres: centres, reference: reference, realDraws: draws)
+    }
+
     /// `count` independent points of the equal-weight mixture of N(c_k, std² I): each point
     /// picks its centre at random (unlike the training set, which has exactly 1000 per centre).
     public static func mixtureSample(count: Int, centres: [(x: Float, y: Float)], std: Float,

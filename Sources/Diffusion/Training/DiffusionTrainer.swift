@@ -7,7 +7,15 @@ public protocol ImageDataset {
     func images(_ indices: [Int]) -> Tensor
 }
 
-extension FashionMNIST: ImageDataset {}
+/// Images with a class label each, for class-conditional training (Chapter 8).
+public protocol LabeledImageDataset: ImageDataset {
+    /// The labels of the images at `indices`, each in 0..<classes.
+    func labels(_ indices: [Int]) -> [Int]
+}
+
+extension FashionMNIST: LabeledImageDataset {
+    public func labels(_ indices: [Int]) -> [Int] { indices.map { Int(labels[$0]) } }
+}
 
 /// Algorithm 1 of DDPM on a dataset of images, one optimizer step at a time, with everything
 /// a long run needs: a fresh shuffle every epoch, random flips, a learning-rate schedule, an
@@ -20,7 +28,8 @@ extension FashionMNIST: ImageDataset {}
 ///
 /// Where the random numbers go, in order (all from one seeded generator): at the start of
 /// each epoch a permutation of the dataset; at each step the flips (one uniform per image),
-/// the timesteps t ~ U{0, …, T − 1} (one per image, or one per batch) and the noise ε ~ N(0, I).
+/// for a class-conditional recipe the label-dropout coins (one uniform per image), the
+/// timesteps t ~ U{0, …, T − 1} (one per image, or one per batch) and the noise ε ~ N(0, I).
 public final class DiffusionTrainer {
     public let recipe: TrainingRecipe
     public let model: any DenoisingUNet
@@ -44,6 +53,8 @@ public final class DiffusionTrainer {
     public internal(set) var losses: [Float] = []
     /// The steps t of the last batch (for tests and curious readers).
     public internal(set) var lastTimesteps: [Int] = []
+    /// The labels of the last batch after dropout (nil for an unconditional model).
+    public internal(set) var lastLabels: [Int]?
     var rng: RandomGenerator
     /// The generator's position when this epoch's permutation was drawn (to redraw it on resume).
     var epochStartCounter: UInt64 = 0
@@ -53,6 +64,9 @@ public final class DiffusionTrainer {
     /// A new run: the model initialised from `seed`, step 0.
     public init(recipe: TrainingRecipe, dataset: any ImageDataset, seed: UInt64) throws {
         try recipe.validate()
+        guard recipe.numClasses == nil || dataset is any LabeledImageDataset else {
+            throw DiffusionError("a class-conditional recipe needs images with labels; this dataset has none.")
+        }
         guard dataset.count >= recipe.batchSize else {
             throw DiffusionError("the dataset has \(dataset.count) images, fewer than one batch of \(recipe.batchSize); lower --batch-size or use more images.")
         }
@@ -80,10 +94,19 @@ public final class DiffusionTrainer {
     /// The learning rate of the next step.
     public var learningRate: Float { learningRates(step) }
 
-    /// The noise predictor the sampler calls: ε_θ(x_t, t) with the current weights.
+    /// The noise predictor the sampler calls: ε_θ(x_t, t) with the current weights (for a
+    /// class-conditional model: the unconditional prediction, with the null class).
     public var noisePredictor: NoisePredictor {
         let model = self.model
         return { x, t in model(x, Tensor(t.map(Float.init))) }
+    }
+
+    /// ε_θ(x_t, t, y) of a class-conditional model, one label per image (null class: numClasses).
+    public func conditionalNoisePredictor(labels: [Int]) -> NoisePredictor {
+        guard let unet = model as? Unet, unet.numClasses != nil else {
+            preconditionFailure("conditionalNoisePredictor: the model is not class-conditional")
+        }
+        return { x, t in unet(x, Tensor(t.map(Float.init)), labels: labels) }
     }
 
     /// One step of Algorithm 1:
@@ -108,15 +131,25 @@ public final class DiffusionTrainer {
             let flips = rng.uniform(count: indices.count).map { $0 < 0.5 }
             x0 = ImageTransforms.horizontalFlip(x0, where: flips)             // [B, C, H, W]
         }
+        // Class conditioning: each label is replaced by the null class with p = labelDropout,
+        // so the network learns ε_θ(x_t, t, ∅) too (classifier-free guidance, Ho & Salimans).
+        var labels: [Int]?
+        if let numClasses = recipe.numClasses, let labeled = dataset as? any LabeledImageDataset {
+            let coins = rng.uniform(count: indices.count)
+            let dropout = Float(recipe.labelDropout ?? 0)
+            labels = zip(labeled.labels(indices), coins).map { $1 < dropout ? numClasses : $0 }
+        }
         let t = recipe.oneTimestepPerBatch == true
             ? [Int](repeating: rng.integers(count: 1, below: diffusion.timesteps)[0], count: indices.count)
             : rng.integers(count: indices.count, below: diffusion.timesteps) // [B] steps
         let noise = Tensor.randn(x0.shape, using: &rng)                       // ε  [B, C, H, W]
         lastTimesteps = t
+        lastLabels = labels
 
         optimizer.lr = learningRates(step)
         optimizer.zeroGrad()
-        let loss = diffusion.pLosses(noisePredictor, x0: x0, t: t, noise: noise, loss: lossKind)   // []
+        let predictor = labels.map { conditionalNoisePredictor(labels: $0) } ?? noisePredictor
+        let loss = diffusion.pLosses(predictor, x0: x0, t: t, noise: noise, loss: lossKind)   // []
         let value = loss.item
         guard value.isFinite else {
             throw DiffusionError("the loss became \(value) at step \(step + 1); lower --lr (now \(optimizer.lr)) and start again (or --resume from the last checkpoint).")

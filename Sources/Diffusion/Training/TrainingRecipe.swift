@@ -27,6 +27,12 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
     /// The Annotated U-Net's block: "resnet" (the post) or "convnext" (ConvNeXt blocks with
     /// transposed-conv upsampling). The other two U-Nets are made of ConvNeXt blocks: "convnext".
     public var block = "resnet"
+    /// Class conditioning (Chapter 8): the number of classes of a class-conditional Annotated
+    /// U-Net (10 for Fashion-MNIST), nil for an unconditional one. Optional like `model`.
+    public var numClasses: Int?
+    /// The probability that a training image's label is replaced by the null class, so the
+    /// same network also learns the unconditional prediction (classifier-free guidance).
+    public var labelDropout: Double?
 
     // MARK: The forward process q(x_t | x_0)
     public var timesteps = 300
@@ -144,6 +150,11 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
                   "the \(architecture.rawValue) U-Net is made of ConvNeXt blocks; --block \(block) applies to --model annotated only.")
         try check(architecture != .mindspore || dimMults.count >= 2,
                   "the mindspore U-Net needs at least two levels in --dim-mults (its up path has one fewer), got \(dimMults).")
+        try check(numClasses.map { (1...1000).contains($0) } ?? true, "the number of classes must be 1 to 1000, got \(numClasses ?? 0).")
+        try check(numClasses == nil || architecture == .annotated,
+                  "class conditioning is built into the Annotated U-Net only (--model annotated), not \(architecture.rawValue).")
+        try check(labelDropout.map { $0 >= 0 && $0 <= 1 } ?? true, "--label-dropout must be in [0, 1], got \(labelDropout ?? 0).")
+        try check(labelDropout == nil || numClasses != nil, "--label-dropout needs a class-conditional model.")
         try check(timesteps >= 2 && timesteps <= 4000, "--timesteps must be between 2 and 4000, got \(timesteps).")
         try check(RegressionLoss(rawValue: loss) != nil, "unknown --loss '\(loss)'; choose mse, l1 or huber.")
         try check(batchSize >= 1 && batchSize <= 1024, "--batch-size must be between 1 and 1024, got \(batchSize).")
@@ -179,7 +190,8 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
 
     /// A freshly initialised U-Net of this recipe for images with `channels` channels.
     public func makeModel(channels: Int = 1, rng: inout RandomGenerator) -> any DenoisingUNet {
-        architecture.make(dim: dim, dimMults: dimMults, channels: channels, convNext: block == "convnext", rng: &rng)
+        architecture.make(dim: dim, dimMults: dimMults, channels: channels, convNext: block == "convnext",
+                          numClasses: numClasses, rng: &rng)
     }
 
     /// The recipe as one line of JSON (stored in checkpoints; keys sorted, stable bytes).

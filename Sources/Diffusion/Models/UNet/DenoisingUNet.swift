@@ -79,13 +79,15 @@ public enum UNetArchitecture: String, CaseIterable, Sendable {
     /// A freshly initialised network. `convNext` (annotated only) swaps in the ConvNeXt block
     /// with transposed-conv upsampling; the other two are made of ConvNeXt blocks anyway.
     public func make(dim: Int, dimMults: [Int], channels: Int, convNext: Bool = false,
-                     fullAttentionAtEveryLevel: Bool = false, rng: inout RandomGenerator) -> any DenoisingUNet {
+                     fullAttentionAtEveryLevel: Bool = false, numClasses: Int? = nil,
+                     rng: inout RandomGenerator) -> any DenoisingUNet {
+        precondition(numClasses == nil || self == .annotated, "UNetArchitecture: only the Annotated U-Net is class-conditional")
         switch self {
         case .annotated:
             return Unet(dim: dim, dimMults: dimMults, channels: channels,
                         block: convNext ? .convNext(mult: 2) : .resnet,
                         upsample: convNext ? .transposed : .nearest,
-                        fullAttentionAtEveryLevel: fullAttentionAtEveryLevel, rng: &rng)
+                        fullAttentionAtEveryLevel: fullAttentionAtEveryLevel, numClasses: numClasses, rng: &rng)
         case .mindspore:
             return MindSporeUnet(dim: dim, dimMults: dimMults, channels: channels, rng: &rng)
         case .tworesunet:

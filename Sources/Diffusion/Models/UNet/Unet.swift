@@ -45,6 +45,9 @@ public final class Unet: Module, DenoisingUNet {
     // Properties in the PyTorch registration order, so names come out in state_dict order.
     public let initConv: Conv2d
     public let timeMlp: Sequential               // SinusoidalPositionEmbeddings, Linear, GELU, Linear
+    /// Class conditioning (Chapter 8): one learned vector per class plus a "no class" vector,
+    /// added to the time embedding (improved-diffusion's `label_emb`). nil: unconditional.
+    public let labelEmb: Embedding?
     public let downs: [UNetStage]
     public let ups: [UNetStage]
     public let midBlock1: any TimeConditionedBlock
@@ -56,14 +59,19 @@ public final class Unet: Module, DenoisingUNet {
     public let channels: Int
     public let selfCondition: Bool
     public let outDim: Int
+    /// The number of classes of a class-conditional U-Net (nil: unconditional); label
+    /// `numClasses` is the null class, "no label", that classifier-free guidance needs.
+    public let numClasses: Int?
     /// How many times the image side is halved on the way down (one less than the levels).
     public var downsamplings: Int { downs.count - 1 }
 
     public init(dim: Int, initDim: Int? = nil, outDim: Int? = nil, dimMults: [Int] = [1, 2, 4, 8],
                 channels: Int = 3, selfCondition: Bool = false, resnetBlockGroups: Int = 4,
                 block: BlockKind = .resnet, upsample: UpsampleKind = .nearest,
-                fullAttentionAtEveryLevel: Bool = false, rng: inout RandomGenerator) {
+                fullAttentionAtEveryLevel: Bool = false, numClasses: Int? = nil, rng: inout RandomGenerator) {
+        precondition(numClasses.map { $0 >= 1 } ?? true, "Unet: numClasses must be at least 1")
         self.channels = channels
+        self.numClasses = numClasses
         self.selfCondition = selfCondition
         let inputChannels = channels * (selfCondition ? 2 : 1)
         let initDim = initDim ?? dim
@@ -127,6 +135,8 @@ public final class Unet: Module, DenoisingUNet {
         self.outDim = outDim ?? channels
         finalResBlock = makeBlock(dim * 2, dim, &rng)
         finalConv = Conv2d(dim, self.outDim, kernelSize: 1, rng: &rng)
+        // Drawn last, so every other weight is the same as the unconditional model's of that seed.
+        labelEmb = numClasses.map { Embedding($0 + 1, timeDim, rng: &rng) }
     }
 
     /// ε̂ = ε_θ(x, t). x: `[B, channels, H, W]`, time: `[B]` (the step index as a float).
@@ -144,10 +154,17 @@ public final class Unet: Module, DenoisingUNet {
         forward(x, time, selfCondition: nil, observe: observe)
     }
 
+    /// ε̂ = ε_θ(x, t, y) of a class-conditional U-Net: one label per image, each in
+    /// 0..<numClasses, or `numClasses` for "no label" (the unconditional prediction).
+    public func callAsFunction(_ x: Tensor, _ time: Tensor, labels: [Int]) -> Tensor {
+        forward(x, time, selfCondition: nil, labels: labels, observe: nil)
+    }
+
     /// The forward pass; `observe(path, tensor)` (if given) sees the output of every top-level
     /// step under its module path (`init_conv`, `downs.0.0`, ..., `final_conv`), for summaries
     /// and feature-map figures.
-    public func forward(_ input: Tensor, _ time: Tensor, selfCondition xSelfCond: Tensor?,
+    /// A class-conditional U-Net called without `labels` predicts with the null class.
+    public func forward(_ input: Tensor, _ time: Tensor, selfCondition xSelfCond: Tensor?, labels: [Int]? = nil,
                         observe: ((String, Tensor) -> Void)?) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == channels,
                      "Unet: expected input [B, \(channels), H, W], got \(input.shape)")
@@ -160,7 +177,15 @@ public final class Unet: Module, DenoisingUNet {
         }
         x = initConv(x); see("init_conv", x)                              // [B, initDim, H, W]
         let r = x
-        let t = timeMlp(time); see("time_mlp", t)                         // [B, 4·dim]
+        var t = timeMlp(time); see("time_mlp", t)                         // [B, 4·dim]
+        if let labelEmb, let numClasses {
+            let y = labels ?? Array(repeating: numClasses, count: input.shape[0])
+            precondition(y.count == input.shape[0] && y.allSatisfy { $0 >= 0 && $0 <= numClasses },
+                         "Unet: expected \(input.shape[0]) labels in 0...\(numClasses), got \(y)")
+            t = t + labelEmb(y); see("label_emb", t)                       // [B, 4·dim]
+        } else {
+            precondition(labels == nil, "Unet: labels given to an unconditional U-Net (build it with numClasses)")
+        }
 
         var skips: [Tensor] = []
         for (i, stage) in downs.enumerated() {

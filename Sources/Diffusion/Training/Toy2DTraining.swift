@@ -1,45 +1,48 @@
-import ChapterSupport
-import Diffusion
 import Foundation
 import TinyTensor
+
+// The training loop of the 2D chapters (Algorithm 1 of Ho et al. 2020 on points in the plane).
+// Chapter 4 trains and samples with it; Chapter 9 trains the same ε_θ to use it as a score model.
 
 // MARK: - The recipe and the training loop (Algorithm 1)
 
 /// Every hyperparameter of one training run (the command-line options fill it in).
-struct Recipe: Codable, Equatable {
-    var timesteps = 250
-    var schedule = "linear"
-    var betaStart = 1e-4
-    var betaEnd = 0.02
+public struct Toy2DRecipe: Codable, Equatable {
+    public var timesteps = 250
+    public var schedule = "linear"
+    public var betaStart = 1e-4
+    public var betaEnd = 0.02
     /// Multiply the linear betas by 1000/T (lucidrains' fix), so √ᾱ_T ≈ 0.006 for any T.
-    var rescaleBetas = false
-    var epochs = 200
-    var batchSize = 32
-    var learningRate: Float = 1e-3
+    public var rescaleBetas = false
+    public var epochs = 200
+    public var batchSize = 32
+    public var learningRate: Float = 1e-3
     /// "constant" or "cosine" (decay to 1% of the peak over the run).
-    var learningRateSchedule = "constant"
-    var warmupSteps = 0
+    public var learningRateSchedule = "constant"
+    public var warmupSteps = 0
     /// "full" (a fresh permutation each epoch) or "buffer" (tf.data's shuffle buffer).
-    var shuffle = "buffer"
-    var bufferSize = 1000
+    public var shuffle = "buffer"
+    public var bufferSize = 1000
     /// First width of the MLP (the tutorial's 128; hidden widths w, w/2, w/4, w/8).
-    var width = 128
-    var initialization = "glorot"
+    public var width = 128
+    public var initialization = "glorot"
     /// 0 = no EMA of the weights; otherwise the decay of the average used for sampling.
-    var emaDecay: Float = 0
-    var variance = "posterior"
-    var loss = "mse"
+    public var emaDecay: Float = 0
+    public var variance = "posterior"
+    public var loss = "mse"
 
     /// The tutorial as published (InFoCusp): T = 250 linear betas 1e-4…0.02 (signal left at
     /// t = T: 0.28), MSE, Keras Adam 1e-3, batch 32, 200 epochs, tf.data shuffle buffer of 1000.
-    static let tutorial = Recipe()
+    public static let tutorial = Toy2DRecipe()
+
+    public init() {}
 
     /// This chapter's default: the tutorial with three fixes that cost nothing —
     /// a full shuffle every epoch (balanced clusters), the linear betas rescaled by 1000/T
     /// (x_T is really N(0, I): signal left 0.006), and a cosine learning-rate decay to 1e-5
     /// (the weights settle instead of jittering at the end of training).
-    static let improved: Recipe = {
-        var r = Recipe()
+    public static let improved: Toy2DRecipe = {
+        var r = Toy2DRecipe()
         r.shuffle = "full"
         r.rescaleBetas = true
         r.learningRateSchedule = "cosine"
@@ -47,8 +50,8 @@ struct Recipe: Codable, Equatable {
     }()
 
     /// Throws one sentence for the first value out of range.
-    func validate() throws {
-        func check(_ ok: Bool, _ message: String) throws { if !ok { throw ChapterError(message) } }
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw DiffusionError(message) } }
         try check(timesteps >= 2 && timesteps <= 10_000, "--timesteps must be between 2 and 10000, got \(timesteps).")
         try check(BetaSchedule.allCases.map(\.rawValue).contains(schedule),
                   "unknown --schedule '\(schedule)'; choose linear, quadratic, cosine or sigmoid.")
@@ -67,7 +70,7 @@ struct Recipe: Codable, Equatable {
         _ = try noiseSchedule   // the beta range (and the 1000/T rescale) must make sense too
     }
 
-    var noiseSchedule: NoiseSchedule {
+    public var noiseSchedule: NoiseSchedule {
         get throws {
             try NoiseSchedule(named: schedule, timesteps: timesteps, betaStart: betaStart, betaEnd: betaEnd,
                               rescaleLinear: rescaleBetas)
@@ -76,18 +79,18 @@ struct Recipe: Codable, Equatable {
 }
 
 /// What a training run leaves behind.
-struct TrainedModel {
-    let model: MLPDenoiser
-    let diffusion: GaussianDiffusion
+public struct TrainedToyDenoiser {
+    public let model: MLPDenoiser
+    public let diffusion: GaussianDiffusion
     /// The loss of every step.
-    let losses: [Float]
-    let seconds: Double
-    let steps: Int
+    public let losses: [Float]
+    public let seconds: Double
+    public let steps: Int
     /// The averaged weights when the recipe asks for an EMA.
-    let ema: ExponentialMovingAverage?
+    public let ema: ExponentialMovingAverage?
 
     /// ε_θ with the weights used for sampling (the EMA when there is one).
-    func withSamplingWeights<T>(_ body: () throws -> T) rethrows -> T {
+    public func withSamplingWeights<T>(_ body: () throws -> T) rethrows -> T {
         if let ema { return try ema.withAveragedParameters(body) }
         return try body()
     }
@@ -101,7 +104,7 @@ struct TrainedModel {
 ///   input point. On data stored cluster after cluster (as the tutorial's is), a buffer of
 ///   1000 never holds more than about two clusters at a time: each batch comes from a
 ///   narrow window of the data, and the last clusters are seen last in every epoch.
-func epochOrder(_ n: Int, shuffle: String, bufferSize: Int, using rng: inout RandomGenerator) -> [Int] {
+public func epochOrder(_ n: Int, shuffle: String, bufferSize: Int, using rng: inout RandomGenerator) -> [Int] {
     if shuffle == "full" { return rng.permutation(n) }
     var order: [Int] = []
     order.reserveCapacity(n)
@@ -124,8 +127,8 @@ func epochOrder(_ n: Int, shuffle: String, bufferSize: Int, using rng: inout Ran
 
 /// Trains ε_θ on `points` [N, 2] with the recipe: for each batch, Algorithm 1
 /// (t ~ U{0..T−1}, ε ~ N(0, I), loss ‖ε − ε_θ(√ᾱ_t x_0 + √(1 − ᾱ_t) ε, t)‖²), then Adam.
-func train(_ recipe: Recipe, points: Tensor, using rng: inout RandomGenerator,
-           progress: ((Int, Int, Float) -> Void)? = nil) throws -> TrainedModel {
+public func trainToyDenoiser(_ recipe: Toy2DRecipe, points: Tensor, using rng: inout RandomGenerator,
+           progress: ((Int, Int, Float) -> Void)? = nil) throws -> TrainedToyDenoiser {
     let diffusion = GaussianDiffusion(schedule: try recipe.noiseSchedule)
     var config = MLPDenoiser.Configuration.scaled(width: recipe.width)
     config.initialization = recipe.initialization == "pytorch" ? .pytorch : .glorotUniform
@@ -165,16 +168,16 @@ func train(_ recipe: Recipe, points: Tensor, using rng: inout RandomGenerator,
             step += 1
         }
         guard losses.last!.isFinite else {
-            throw ChapterError("the loss became \(losses.last!) in epoch \(epoch + 1); lower --lr (try 1e-3).")
+            throw DiffusionError("the loss became \(losses.last!) in epoch \(epoch + 1); lower --lr (try 1e-3).")
         }
         progress?(epoch + 1, recipe.epochs, losses.suffix(batchesPerEpoch).reduce(0, +) / Float(batchesPerEpoch))
     }
-    return TrainedModel(model: model, diffusion: diffusion, losses: losses,
+    return TrainedToyDenoiser(model: model, diffusion: diffusion, losses: losses,
                         seconds: Date().timeIntervalSince(clock), steps: step, ema: ema)
 }
 
 /// Draws `count` samples with Algorithm 2 (and the whole trajectory when asked).
-func sample(_ trained: TrainedModel, count: Int, variance: ReverseVariance, keepTrajectory: Bool,
+public func sampleToyDenoiser(_ trained: TrainedToyDenoiser, count: Int, variance: ReverseVariance, keepTrajectory: Bool,
             using rng: inout RandomGenerator) -> (samples: Tensor, trajectory: [Tensor], seconds: Double) {
     let clock = Date()
     let (x, trajectory) = trained.withSamplingWeights {

@@ -1,0 +1,85 @@
+import Foundation
+import TinyTensor
+
+/// A classifier of *noisy* Fashion-MNIST images x_t that also sees t: p_φ(y | x_t, t), the
+/// classifier that classifier guidance (Dhariwal & Nichol 2021) differentiates. The course's
+/// `FashionClassifier` judges clean samples; at t = 250 an image is mostly noise, and a
+/// classifier that never saw noise has nothing useful to say about it.
+///
+/// The same four convolutions as `FashionClassifier`, with the step t (sinusoidal embedding,
+/// then an MLP) added as a per-channel bias after the first and the third:
+///
+///     e      = SiLU(W_t emb(t) + b_t)                      [N, 128]
+///     conv1  3×3, 1 → 32, + proj1(e), ReLU                [N, 32, 28, 28]
+///     conv2  3×3 stride 2, 32 → 32, ReLU                  [N, 32, 14, 14]
+///     conv3  3×3, 32 → 64, + proj3(e), ReLU               [N, 64, 14, 14]
+///     conv4  3×3 stride 2, 64 → 32, ReLU                  [N, 32, 7, 7]
+///     fc1    1568 → 128, ReLU;  fc2 128 → 10              [N, 10]
+public final class NoisyFashionClassifier: Module {
+    public let timeMlp: Sequential               // SinusoidalPositionEmbeddings(32), Linear, SiLU
+    public let conv1: Conv2d, proj1: Linear, conv2: Conv2d, conv3: Conv2d, proj3: Linear, conv4: Conv2d
+    public let fc1: Linear, fc2: Linear
+
+    public init(rng: inout RandomGenerator) {
+        timeMlp = Sequential(SinusoidalPositionEmbeddings(32), Linear(32, 128, rng: &rng), Activation(.silu))
+        conv1 = Conv2d(1, 32, kernelSize: 3, padding: 1, rng: &rng)
+        proj1 = Linear(128, 32, rng: &rng)
+        conv2 = Conv2d(32, 32, kernelSize: 3, stride: 2, padding: 1, rng: &rng)
+        conv3 = Conv2d(32, 64, kernelSize: 3, padding: 1, rng: &rng)
+        proj3 = Linear(128, 64, rng: &rng)
+        conv4 = Conv2d(64, 32, kernelSize: 3, stride: 2, padding: 1, rng: &rng)
+        fc1 = Linear(32 * 7 * 7, 128, rng: &rng)
+        fc2 = Linear(128, FashionClassifier.classCount, rng: &rng)
+    }
+
+    /// Class scores of x_t [N, 1, 28, 28] at steps t (one per image) → [N, 10].
+    public func callAsFunction(_ x: Tensor, _ t: [Int]) -> Tensor {
+        precondition(x.rank == 4 && x.shape[1] == 1 && x.shape[2] == 28 && x.shape[3] == 28 && t.count == x.shape[0],
+                     "NoisyFashionClassifier: expected images [N, 1, 28, 28] and N steps, got \(x.shape) and \(t.count)")
+        let n = x.shape[0]
+        let e = timeMlp(Tensor(t.map(Float.init)))                                   // [N, 128]
+        var h = (conv1(x) + proj1(e).reshape([n, 32, 1, 1])).relu()                  // [N, 32, 28, 28]
+        h = conv2(h).relu()                                                          // [N, 32, 14, 14]
+        h = (conv3(h) + proj3(e).reshape([n, 64, 1, 1])).relu()                      // [N, 64, 14, 14]
+        h = conv4(h).relu()                                                          // [N, 32, 7, 7]
+        return fc2(fc1(h.flatten(from: 1)).relu())                                   // [N, 10]
+    }
+
+    /// ∇_{x_t} log p_φ(y | x_t, t) for each image and its class y: the direction that makes
+    /// the classifier more sure of y (by autograd through the network) → [N, 1, 28, 28].
+    public func logProbabilityGradient(_ x: Tensor, _ t: [Int], labels: [Int]) -> Tensor {
+        precondition(labels.count == x.shape[0], "logProbabilityGradient: \(labels.count) labels for \(x.shape[0]) images")
+        let input = x.detached().requiringGrad()
+        let logProbabilities = self(input, t).logSoftmax(axis: 1)                    // [N, 10]
+        let picked = Tensor(labels.enumerated().flatMap { i, y in
+            (0..<FashionClassifier.classCount).map { $0 == y ? Float(1) : 0 }
+        }, shape: logProbabilities.shape)                                            // one-hot [N, 10]
+        (logProbabilities * picked).sum().backward()                                 // Σ_i log p(y_i | x_i)
+        for p in parameters() { p.grad = nil }                                       // only ∂/∂x is wanted
+        return input.grad!.detached()                                                // [N, 1, 28, 28]
+    }
+}
+
+extension GaussianDiffusion {
+    /// One reverse step with classifier guidance (Dhariwal & Nichol 2021, Algorithm 1): the
+    /// mean of Algorithm 2 moved along the classifier's gradient, scaled by the step's variance:
+    ///
+    ///     x_{t−1} ~ N(μ_θ(x_t, t) + s σ_t² ∇_{x_t} log p_φ(y | x_t, t),  σ_t² I)
+    ///
+    /// with μ_θ = 1/√α_t (x_t − β_t/√(1 − ᾱ_t) ε_θ) and σ_t² = β̃_t (0 at the last step, so the
+    /// last step is unguided). s = 0 is `pSample`, to the bit and with the same random numbers.
+    public func classifierGuidedPSample(_ model: NoisePredictor, gradient: (Tensor, [Int]) -> Tensor, scale s: Double,
+                                        x: Tensor, t: Int, using rng: inout RandomGenerator) -> Tensor {
+        precondition(t >= 0 && t < timesteps, "classifierGuidedPSample: timestep \(t) out of range 0..<\(timesteps)")
+        let steps = Array(repeating: t, count: x.shape[0])
+        let f = schedule                                                             // the Float arrays pSample uses
+        let epsilon = noGrad { model(x, steps) }                                     // [B, ...]
+        let noiseCoef = f.betas.data[t] / f.sqrtOneMinusAlphasCumprod.data[t]       // β_t/√(1 − ᾱ_t)
+        let mean = noGrad { f.sqrtRecipAlphas.data[t] * (x - noiseCoef * epsilon) }  // μ_θ  [B, ...]
+        guard t > 0 else { return mean }                                             // σ_0 = 0
+        let variance = f.posteriorVariance.data[t]                                   // σ_t² = β̃_t
+        let guided = s == 0 ? mean : noGrad { mean + Float(s) * variance * gradient(x, steps) }
+        let z = Tensor(rng.normal(count: x.count), shape: x.shape)                   // as pSample draws it
+        return noGrad { guided + variance.squareRoot() * z }
+    }
+}

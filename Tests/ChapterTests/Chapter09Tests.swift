@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// Chapter 9 end to end with `--quick`: every figure and the metrics are written, the closed
+/// form agrees with finite differences, annealing finds the heavy cluster, every sampler puts
+/// its points on the clusters, the same seed writes the same bytes whatever the threads.
+@Suite struct Chapter09Tests {
+    static let name = "Chapter09-ScoreMatching"
+
+    @Test func quickRunWritesFiguresAndMeasuresEverySampler() throws {
+        let run = try ChapterRunner.run(Self.name, ["--quick", "--threads", "2"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        for file in ["score_field.png", "langevin.png", "learned_field.png", "bridge.png", "samplers.png", "metrics.json"] {
+            #expect(run.files.contains(file), "missing \(file); wrote \(run.files)")
+        }
+        let gaps = run.stdout.split(separator: "\n").filter { $0.contains("largest relative gap") }
+        #expect(gaps.count == 3)
+        for line in gaps { #expect((Double(line.split(separator: " ").last ?? "") ?? 1) < 1e-3, "\(line)") }
+
+        let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: run.output.appendingPathComponent("metrics.json"))) as? [String: Any])
+        let heavy = try #require(json["exactLangevinHeavyShare"] as? [String: Double])
+        #expect(try #require(heavy["plain Langevin"]) < 0.2)
+        #expect(abs(try #require(heavy["annealed Langevin"]) - 0.3) < 0.06)
+        let samplers = try #require(json["samplers"] as? [[String: Any]])
+        #expect(samplers.count == 4)
+        for s in samplers {
+            let m = try #require(s["metrics"] as? [String: Any])
+            #expect(try #require(m["withinRadius"] as? Double) > 0.5, "\(s["name"] ?? "")")   // --quick trains little
+        }
+        let bridge = try #require(json["bridgeScoreError"] as? [String: Double])
+        #expect(bridge.count == 3 && bridge.values.allSatisfy { $0 < 0.5 }, "\(bridge)")
+        #expect(try #require(json["learnedScoreError"] as? [String: Double]).count == 3)
+
+        let again = try ChapterRunner.run(Self.name, ["--quick", "--threads", "1"])
+        #expect(try Data(contentsOf: again.output.appendingPathComponent("metrics.json"))
+                == Data(contentsOf: run.output.appendingPathComponent("metrics.json")))
+    }
+
+    /// The issue's bar, with the defaults (about 25 s): the learned score's annealed Langevin
+    /// sampler meets Chapter 4's quality bar, and Chapter 4's ε_θ read as a score is close to
+    /// the exact score of q(x_t).
+    @Test func defaultRunMeetsTheQualityBar() throws {
+        let run = try ChapterRunner.run(Self.name, [])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: run.output.appendingPathComponent("metrics.json"))) as? [String: Any])
+        let samplers = try #require(json["samplers"] as? [[String: Any]])
+        let langevin = try #require(samplers.first?["metrics"] as? [String: Any])
+        #expect(try #require(langevin["withinRadius"] as? Double) >= 0.99)
+        #expect(try #require(langevin["shares"] as? [Double]).allSatisfy { abs($0 - 0.125) <= 0.035 })
+        let floor = try #require(langevin["energyDistanceFloor"] as? Double)
+        #expect(try #require(langevin["energyDistance"] as? Double) <= 1.5 * floor)
+        for s in samplers.dropFirst() {
+            let m = try #require(s["metrics"] as? [String: Any])
+            #expect(try #require(m["withinRadius"] as? Double) >= 0.98, "\(s["name"] ?? "")")
+        }
+        let bridge = try #require(json["bridgeScoreError"] as? [String: Double])
+        #expect(bridge.values.allSatisfy { $0 < 0.05 }, "\(bridge)")
+        let heavy = try #require(json["exactLangevinHeavyShare"] as? [String: Double])
+        let annealed = try #require(heavy["annealed Langevin"])
+        #expect(abs(annealed - 0.3) < 0.05)
+    }
+
+    @Test func badInputEndsInOneSentence() throws {
+        for args in [["--quick", "--sigma-last", "9"], ["--quick", "--levels", "1"], ["--quick", "--snr", "-1"],
+                     ["--quick", "--ode-stride", "0"]] {
+            let run = try ChapterRunner.run(Self.name, args)
+            #expect(run.status == 1, "\(args)")
+            #expect(errorLine(run).hasPrefix("Error: "), "\(args): \(run.stderr)")
+        }
+    }
+}
