@@ -64,6 +64,7 @@ let chapters = [
     "Chapter05-UNet",
     "Chapter06-FashionMNIST",
     "Chapter07-FastSampling",
+    "Chapter08-Guidance",
     "Chapter09-ScoreMatching",
 ]
 

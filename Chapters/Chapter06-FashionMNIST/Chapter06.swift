@@ -174,6 +174,10 @@ struct Chapter06: ParsableCommand {
               \(r.loss) loss\(r.oneTimestepPerBatch == true ? " (one t per batch)" : ""), Adam lr \(r.learningRate) \(r.learningRateSchedule)\(r.learningRateSchedule == "cosine" ? " → \(r.learningRateFloor)" : "")\(r.warmupSteps > 0 ? ", \(r.warmupSteps) warm-up steps" : ""), \(r.emaDecay > 0 ? "EMA \(r.emaDecay)" : "no EMA")
               batch \(r.batchSize), \(r.epochs) epochs of \(trainer.stepsPerEpoch) steps = \(trainer.totalSteps) steps
             """)
+        if let classes = r.numClasses {
+            print("  class-conditional: \(classes) classes + the null class, label dropout \(r.labelDropout ?? 0)"
+                  + " (samples at the end are unconditional; Chapter 8 guides them)")
+        }
     }
 
     /// "Unet(dim 28, dimMults [1, 2, 4], resnet)", "TwoResUNet(dim 28, dimMults [1, 2, 4])", ...
@@ -185,11 +189,15 @@ struct Chapter06: ParsableCommand {
         }
     }
 
-    /// A 4×4 grid from the same x_T every time, with the weights used for sampling.
+    /// A 4×4 grid from the same x_T every time, with the weights used for sampling (a
+    /// class-conditional model is asked for classes 0, 1, …, 9, 0, 1, … in reading order).
     func saveProgressGrid(_ trainer: DiffusionTrainer, out: OutputFolder) throws {
         var rng = RandomGenerator(seed: common.seed &+ 1)
+        let predictor = trainer.recipe.numClasses.map { classes in
+            trainer.conditionalNoisePredictor(labels: (0..<16).map { $0 % classes })
+        }
         let grid = trainer.withSamplingWeights {
-            trainer.diffusion.pSampleLoop(trainer.noisePredictor, shape: [16, 1, 28, 28],
+            trainer.diffusion.pSampleLoop(predictor ?? trainer.noisePredictor, shape: [16, 1, 28, 28],
                                           variance: ReverseVariance(rawValue: trainer.recipe.variance)!, using: &rng).samples
         }
         let name = String(format: "progress/step-%06d.png", trainer.step)

@@ -5,7 +5,7 @@ import Diffusion
 /// `--recipe` and one option per hyperparameter; an option given on the command line always
 /// beats both the recipe and `--quick`.
 struct RecipeOptions: ParsableArguments {
-    @Option(help: "Starting recipe: default (measured fixes), tutorial (the post as published), mindspore (its MindSpore port) or tworesunet (the TwoResUNet article).")
+    @Option(help: "Starting recipe: default (measured fixes), tutorial (the post as published), mindspore (its MindSpore port), tworesunet (the TwoResUNet article) or conditional (default with class labels, for Chapter 8).")
     var recipe = "default"
     @Option(help: "U-Net: annotated (the post's), mindspore (its MindSpore port's) or tworesunet (the TwoResUNet article's).")
     var model: String?
@@ -26,6 +26,7 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: "U-Net base width (28 in the post).") var dim: Int?
     @Option(help: "Random horizontal flips of the training images (true/false).") var flip: Bool?
     @Option(help: "Reverse-step variance: posterior or beta.") var variance: String?
+    @Option(help: "Probability of replacing a label by the null class (class-conditional recipes only).") var labelDropout: Double?
 
     /// The recipe with every given option applied, checked. `--quick` shrinks what was not given.
     func recipe(quick: Bool) throws -> TrainingRecipe {
@@ -59,6 +60,7 @@ struct RecipeOptions: ParsableArguments {
         if let dim { r.dim = dim }
         if let flip { r.horizontalFlip = flip }
         if let variance { r.variance = variance }
+        if let labelDropout { r.labelDropout = labelDropout }
         // The learning-rate floor must stay below a lowered peak.
         if lrFloor == nil { r.learningRateFloor = min(r.learningRateFloor, r.learningRate) }
         do { try r.validate() } catch { throw ChapterError("\(error)") }

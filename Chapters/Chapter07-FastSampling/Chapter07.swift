@@ -63,7 +63,8 @@ struct Chapter07: ParsableCommand {
             throw ChapterError("every step count must be at most T = \(T); got \(counts) and --figure-steps \(figureCount).")
         }
         print("loaded \(url.lastPathComponent): recipe \(loaded.recipe.name), step \(loaded.step), T = \(T)")
-        let evaluation = try Evaluator(quick: common.quick)
+        let evaluation: CourseEvaluator
+        do { evaluation = try CourseEvaluator(quick: common.quick) } catch { throw ChapterError("\(error)") }
 
         // MARK: 2. Same noise, fewer steps
         //
@@ -91,7 +92,7 @@ struct Chapter07: ParsableCommand {
             ("η=0.5, trailing", 0.5, .trailing), ("η=1 (respaced DDPM), trailing", 1, .trailing),
         ]
         var results: [Result] = []
-        var sampleRng = RandomGenerator(seed: common.seed &+ 7)
+        let sampleRng = RandomGenerator(seed: common.seed &+ 7)
         func measure(_ name: String, eta: Double, spacing: TimestepSpacing, count: Int) -> Result {
             var r = sampleRng                                       // every setting starts from the same x_T
             let steps = spacing.timesteps(count: count, of: T)

@@ -23,25 +23,6 @@ struct Summary: Encodable {
     let inversionMeanError: Float
 }
 
-/// Chapter 6's classifier-FID: the committed classifier, the test set's features, the floor.
-struct Evaluator {
-    let evaluation: FashionEvaluation
-    let train: FashionMNIST
-
-    init(quick: Bool) throws {
-        do {
-            let classifier = try FashionClassifier.load(from: URL(fileURLWithPath: FashionClassifier.defaultPath))
-            let test = try FashionMNIST(split: .test, limit: quick ? 1000 : nil)
-            train = try FashionMNIST(split: .train, limit: quick ? 2048 : nil)
-            evaluation = try FashionEvaluation(classifier: classifier, test: test)
-        } catch { throw ChapterError("\(error)") }
-    }
-
-    func report(_ samples: Tensor) -> FashionEvaluation.Report {
-        evaluation.report(samples: samples, train: train, floorDraws: 3, seed: 0)
-    }
-}
-
 extension Chapter07 {
     /// "10,20,50" → [10, 20, 50]; anything else is one sentence.
     func parseCounts(_ text: String) throws -> [Int] {

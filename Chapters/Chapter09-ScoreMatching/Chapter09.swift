@@ -51,6 +51,7 @@ struct Chapter09: ParsableCommand {
         try Bounds.check("--ode-stride", odeStride, in: 1...249)
         try Bounds.check("--batch-size", batchSize, in: 1...8000)
         try Bounds.check("--width", width, in: 2...4096)
+        try Bounds.check("--levels × --steps-per-level", levels * stepsPerLevel, in: 1...1_000_000, "about ten minutes of Langevin steps")
         guard sigmaFirst > sigmaLast, sigmaLast > 0 else {
             throw ChapterError("--sigma-first must be larger than --sigma-last > 0, got \(sigmaFirst) and \(sigmaLast).")
         }
@@ -98,6 +99,8 @@ struct Chapter09: ParsableCommand {
                            100 * shares[1...].max()!))
             results.exactLangevinHeavyShare[name] = shares[0]
         }
+        try checkFinite(plain, "plain Langevin (step size 0.005)")
+        try checkFinite(annealedExact, "annealed Langevin with the exact score")
         try langevinFigure(target: target, plain: plain, annealed: annealedExact, centres: heavy.floatCentres)
             .writePNG(to: out.file("langevin.png"))
         print("wrote \(out.display("langevin.png"))")
@@ -184,6 +187,7 @@ struct Chapter09: ParsableCommand {
         time("probability-flow ODE, Heun, \(odeSteps) steps", evaluations: 2 * odeSteps + 1) {
             ddpm.withSamplingWeights { diffusion.probabilityFlowSample(model, from: noise, stride: odeStride, solver: .heun) }
         }
+        for s in samplers { try checkFinite(s.x, s.name) }
         print("\n  sampler                                    passes   seconds   within 0.5   energy distance (floor)   shares (%)")
         var panels: [(String, Tensor, Toy2DMetrics)] = []
         for s in samplers {
@@ -228,6 +232,13 @@ func finiteDifferenceGap(_ p: GaussianMixture2D, at points: Tensor, sigma: Doubl
         worst = max(worst, abs(gx - Double(closed.data[2 * i])) / scale, abs(gy - Double(closed.data[2 * i + 1])) / scale)
     }
     return worst
+}
+
+/// One sentence instead of NaN figures when a sampler blew up (a step size too large).
+func checkFinite(_ x: Tensor, _ name: String) throws {
+    guard x.data.allSatisfy(\.isFinite) else {
+        throw ChapterError("\(name) diverged (points went to infinity); lower --epsilon or --snr.")
+    }
 }
 
 /// E‖a − b‖² / E‖b‖² over the rows of a, b [N, 2].

@@ -62,7 +62,7 @@ import Testing
 
     @Test func badInputEndsInOneSentence() throws {
         for args in [["--quick", "--sigma-last", "9"], ["--quick", "--levels", "1"], ["--quick", "--snr", "-1"],
-                     ["--quick", "--ode-stride", "0"]] {
+                     ["--quick", "--ode-stride", "0"], ["--quick", "--epsilon", "10"], ["--levels", "1000", "--steps-per-level", "5000"]] {
             let run = try ChapterRunner.run(Self.name, args)
             #expect(run.status == 1, "\(args)")
             #expect(errorLine(run).hasPrefix("Error: "), "\(args): \(run.stderr)")

@@ -120,6 +120,8 @@ import Testing
                     "pixel \(pixel): autograd \(gradient.data[pixel]), differences \(numeric)")
         }
         #expect(classifier.parameters().allSatisfy { $0.grad == nil })      // the classifier is left untouched
+        // The same inside a sampler's noGrad (enableGrad turns recording back on for it).
+        #expect(noGrad { classifier.logProbabilityGradient(x, t, labels: y) }.data == gradient.data)
     }
 
     /// Scale 0 is Algorithm 2's step to the bit, with the same random numbers; a positive scale

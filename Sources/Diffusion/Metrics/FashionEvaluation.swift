@@ -122,3 +122,23 @@ extension FashionClassifier {
         FrechetDistance.squared(statistics(of: samples), reference)
     }
 }
+
+/// The course's evaluation as Chapters 6–8 use it: the committed classifier (Chapter 6), the
+/// test images' feature statistics, and training images for the real-data floor (the first
+/// 1,000 test and 2,048 training images with `quick`).
+public struct CourseEvaluator {
+    public let evaluation: FashionEvaluation
+    public let train: FashionMNIST
+
+    public init(quick: Bool, classifierPath: String = FashionClassifier.defaultPath) throws {
+        let classifier = try FashionClassifier.load(from: URL(fileURLWithPath: classifierPath))
+        let test = try FashionMNIST(split: .test, limit: quick ? 1000 : nil)
+        train = try FashionMNIST(split: .train, limit: quick ? 2048 : nil)
+        evaluation = try FashionEvaluation(classifier: classifier, test: test)
+    }
+
+    /// Classifier-FID (with its floor: the mean of 3 draws of as many real images) and class shares.
+    public func report(_ samples: Tensor) -> FashionEvaluation.Report {
+        evaluation.report(samples: samples, train: train, floorDraws: 3, seed: 0)
+    }
+}

@@ -17,6 +17,12 @@ public struct LoadedDenoiser {
         return { x, t in model(x, Tensor(t.map(Float.init))) }
     }
 
+    /// ε_θ(x_t, t, y) of a class-conditional model (`recipe.numClasses` is the null class).
+    public var conditionalPredictor: ConditionalNoisePredictor? {
+        guard let unet = model as? Unet, unet.numClasses != nil else { return nil }
+        return { x, t, y in unet(x, Tensor(t.map(Float.init)), labels: y) }
+    }
+
     /// Reads `url`. Our files carry their recipe; a PyTorch state_dict is taken with `fallback`.
     /// A training checkpoint holds model.* and ema.*: the EMA is used when the recipe has one.
     public init(contentsOf url: URL, fallback: TrainingRecipe) throws {

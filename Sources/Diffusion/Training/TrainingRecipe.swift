@@ -9,6 +9,7 @@ import TinyTensor
 /// - `mindspore`: the MindSpore port of that post (its U-Net, T = 200, cosine decay).
 /// - `tworesunet`: "DDPM from scratch in PyTorch" (its TwoResUNet, T = 1000, L2, EMA).
 /// - `default`: the tutorial with the fixes Chapter 6 measured (see its README).
+/// - `conditional`: `default` with class labels and label dropout (Chapter 8).
 ///
 /// A recipe is saved inside every checkpoint (as JSON), so a run can only be resumed with the
 /// recipe it was started with.
@@ -128,12 +129,24 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
         return r
     }()
 
-    public static let presets = ["default": improved, "tutorial": tutorial, "mindspore": mindspore, "tworesunet": tworesunet]
+    /// Chapter 8's class-conditional model: the default recipe with a label embedding for the
+    /// 10 classes (plus the null class) and the label dropped with p = 0.1, so that the same
+    /// network predicts both ε_θ(x_t, t, y) and ε_θ(x_t, t, ∅) for classifier-free guidance.
+    public static let conditional: TrainingRecipe = {
+        var r = improved
+        r.name = "conditional"
+        r.numClasses = 10
+        r.labelDropout = 0.1
+        return r
+    }()
+
+    public static let presets = ["default": improved, "tutorial": tutorial, "mindspore": mindspore, "tworesunet": tworesunet,
+                                 "conditional": conditional]
 
     /// The preset called `name`, or one sentence listing the names.
     public static func named(_ name: String) throws -> TrainingRecipe {
         guard let r = presets[name] else {
-            throw DiffusionError("unknown --recipe '\(name)'; choose default, tutorial, mindspore or tworesunet.")
+            throw DiffusionError("unknown --recipe '\(name)'; choose default, tutorial, mindspore, tworesunet or conditional.")
         }
         return r
     }

@@ -18,6 +18,13 @@ public func noGrad<T>(_ body: () throws -> T) rethrows -> T {
     try GradMode.$isEnabled.withValue(false) { try body() }
 }
 
+/// Runs `body` recording the graph even inside `noGrad`, like `torch.enable_grad()`: for a
+/// gradient taken in the middle of sampling (classifier guidance, Chapter 8).
+@discardableResult
+public func enableGrad<T>(_ body: () throws -> T) rethrows -> T {
+    try GradMode.$isEnabled.withValue(true) { try body() }
+}
+
 extension Tensor {
     /// The one place where an op joins the graph.
     ///

@@ -1,0 +1,133 @@
+import ChapterSupport
+import Diffusion
+import Figures
+import Foundation
+import TinyTensor
+
+// MARK: - What the chapter measures, and its figures
+
+/// One guided sampler at one strength (no timings: the same seed writes the same bytes).
+struct Row: Encodable {
+    let guidance: String
+    let scale: Double
+    /// The fraction of samples Chapter 6's classifier puts in the class that was asked for.
+    let accuracy: Double
+    let fid: Double
+    let floor: Double
+    /// The fraction of pixels outside [−1, 1] (over-guidance pushes pixels past white and black).
+    let outOfRange: Double
+    let shares: [Double]
+}
+
+struct Summary: Encodable {
+    let source: String
+    let samplesPerScale: Int
+    let ddimSteps: Int
+    let rows: [Row]
+}
+
+/// Accuracy against the asked labels, classifier-FID, and the pixels out of range, printed and returned.
+func measure(_ guidance: String, _ scale: Double, _ x: Tensor, asked: [Int], _ evaluation: CourseEvaluator,
+             seconds: Double) -> Row {
+    let predicted = evaluation.evaluation.classifier.predict(x)
+    let accuracy = Double(zip(predicted, asked).filter { $0 == $1 }.count) / Double(asked.count)
+    let report = evaluation.report(x)
+    let outside = Double(x.data.filter { abs($0) > 1 }.count) / Double(x.count)
+    print("  " + guidance.padding(toLength: 16, withPad: " ", startingAt: 0)
+          + String(format: "scale %5.1f   accuracy %5.1f %%   FID %7.2f (floor %.2f)   pixels outside ±1 %5.2f %%   %5.1f s",
+                   scale, 100 * accuracy, report.fid, report.floor, 100 * outside, seconds))
+    return Row(guidance: guidance, scale: scale, accuracy: accuracy, fid: report.fid, floor: report.floor,
+               outOfRange: outside, shares: report.shares)
+}
+
+/// "0,1,3" → [0, 1, 3]; anything else is one sentence.
+func parseScales(_ text: String, _ option: String) throws -> [Double] {
+    let parts = text.split(separator: ",")
+    let values = parts.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+    guard !values.isEmpty, values.count == parts.count, values.count <= 12, values.allSatisfy({ $0.isFinite && abs($0) <= 100 }) else {
+        throw ChapterError("\(option) expects 1 to 12 comma-separated numbers between -100 and 100, e.g. 0,1,3; got '\(text)'.")
+    }
+    return values
+}
+
+extension Chapter08 {
+    /// The noisy-image classifier from <output>/noisy_classifier.safetensors, trained (and saved)
+    /// first when it is missing or `--train-classifier` asks; its accuracy at a few t printed.
+    func noisyClassifier(_ d: GaussianDiffusion, out: OutputFolder) throws -> NoisyFashionClassifier {
+        let url = out.file("noisy_classifier.safetensors")
+        let classifier: NoisyFashionClassifier
+        do {
+            let test = try FashionMNIST(split: .test, limit: common.quick ? 500 : 2000)
+            if trainClassifier || !FileManager.default.fileExists(atPath: url.path) {
+                let train = try FashionMNIST(split: .train, limit: common.quick ? 512 : nil)
+                let epochs = classifierEpochs ?? (common.quick ? 1 : 3)
+                print("\ntraining the noisy-image classifier p_φ(y | x_t, t): \(epochs) epochs of \(train.count) images at random t")
+                var rng = RandomGenerator(seed: common.seed &+ 9)
+                let clock = Stopwatch()
+                classifier = NoisyFashionClassifier.train(on: train, diffusion: d, epochs: epochs, rng: &rng) { step, total, loss in
+                    if step % 500 == 0 || step == total { print(String(format: "  step %5d/%d  loss %.3f  %.0f s", step, total, loss, clock.seconds)) }
+                }
+                try classifier.saveStateDict(to: url)
+                print("wrote \(out.display("noisy_classifier.safetensors"))")
+            } else {
+                classifier = try NoisyFashionClassifier.load(from: url)
+                print("\nloaded \(out.display("noisy_classifier.safetensors"))")
+            }
+            let T = d.timesteps
+            print("its accuracy on \(test.count) test images noised to step t: " + [0, T / 6, T / 3, T / 2, 5 * T / 6].map { t in
+                String(format: "t = %d: %.1f %%", t, 100 * classifier.accuracy(on: test, diffusion: d, t: t))
+            }.joined(separator: ", "))
+        } catch let error as ChapterError { throw error } catch { throw ChapterError("\(error)") }
+        return classifier
+    }
+}
+
+/// Side-by-side 10 × 8 grids (one row per class, named on the left), one per strength.
+func gridsFigure(_ grids: [(String, Tensor)], title: String) -> Canvas {
+    let label = 100, gap = 16, top = 56
+    let pictures = grids.map { ImageGrid.make($0.1, nrow: 8, padding: 2, scale: 2) }
+    let width = label + pictures.map { $0.width + gap }.reduce(0, +)
+    let height = top + (pictures.map(\.height).max() ?? 0) + gap
+    var canvas = Canvas(width: width, height: height)
+    canvas.text(title, x: width / 2, y: 16, anchor: TextAnchor(.center, .middle))
+    let rows = ((grids.first?.1.shape[0] ?? 0) + 7) / 8                         // row k asks for class k
+    let rowHeight = Double(pictures.first?.height ?? 0) / Double(max(1, rows))
+    for (k, name) in FashionMNIST.classNames.enumerated() where k < rows {
+        canvas.text(name, x: label - 8, y: top + Int((Double(k) + 0.5) * rowHeight), anchor: TextAnchor(.right, .middle))
+    }
+    var x = label
+    for (picture, grid) in zip(pictures, grids) {
+        canvas.text(grid.0, x: x + picture.width / 2, y: top - 16, anchor: TextAnchor(.center, .middle))
+        canvas.draw(picture, x: x, y: top)
+        x += picture.width + gap
+    }
+    return canvas
+}
+
+/// Accuracy (left) and classifier-FID (right) against the strength: classifier-free guidance
+/// against w (top), classifier guidance against s (bottom).
+func tradeoffFigure(_ rows: [Row]) -> Figure {
+    let fig = Figure(rows: 2, cols: 2, panelWidth: 500, panelHeight: 340)
+    fig.title = "What guidance buys (the asked class) and costs (variety): the same x_T at every strength"
+    for (k, (kind, symbol)) in [("classifier-free", "w"), ("classifier", "s")].enumerated() {
+        let r = rows.filter { $0.guidance == kind }
+        guard !r.isEmpty else { continue }
+        let xs = r.map(\.scale)
+        let (left, right) = (fig[k, 0], fig[k, 1])
+        left.line(xs, r.map { 100 * $0.accuracy }, color: .tab(k))
+        left.markers(xs, r.map { 100 * $0.accuracy }, marker: .disc, color: .tab(k), size: 5, width: 1)
+        left.title = "\(kind) guidance: the asked class (Chapter 6's classifier)"
+        left.xLabel = "guidance scale \(symbol)"
+        left.yLabel = "accuracy (%)"
+        left.yLimits = 0...100
+        right.line(xs, r.map(\.fid), color: .tab(k))
+        right.markers(xs, r.map(\.fid), marker: .disc, color: .tab(k), size: 5, width: 1)
+        right.hline(r[0].floor, color: .gray(0.5), dash: [2, 3], label: "real images (floor)")
+        right.title = "\(kind) guidance: classifier-FID"
+        right.xLabel = "guidance scale \(symbol)"
+        right.yLabel = "classifier-FID (lower is better)"
+        right.yScale = .log
+        right.legend = .upperLeft
+    }
+    return fig
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+
+/// Chapter 8 on a tiny class-conditional model (Chapter 6 `--recipe conditional --quick`):
+/// every figure and the metrics are written, the noisy classifier is trained once and then
+/// loaded, the same seed gives the same bytes, bad input is one sentence.
+@Suite struct Chapter08Tests {
+    static let name = "Chapter08-Guidance"
+
+    @Test func quickRunOnATinyConditionalModelWritesEverything() throws {
+        let trained = try ChapterRunner.run("Chapter06-FashionMNIST", Chapter06Tests.tiny + ["--recipe", "conditional"])
+        #expect(trained.status == 0, "stderr: \(trained.stderr)")
+        #expect(trained.stdout.contains("class-conditional: 10 classes + the null class, label dropout 0.1"))
+        let weights = trained.output.appendingPathComponent("unet.safetensors").path
+        let args = ["--quick", "--checkpoint", weights, "--scales", "0,1,4", "--grid-scales", "0,4",
+                    "--classifier-scales", "0,5", "--samples", "20"]
+        let run = try ChapterRunner.run(Self.name, args + ["--threads", "2"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        for file in ["cfg_grids.png", "classifier_grids.png", "tradeoff.png", "sneaker.gif", "metrics.json",
+                     "noisy_classifier.safetensors"] {
+            #expect(run.files.contains(file), "missing \(file); wrote \(run.files)")
+        }
+        #expect(run.stdout.contains("training the noisy-image classifier"))
+        let json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: run.output.appendingPathComponent("metrics.json"))) as? [String: Any])
+        let rows = try #require(json["rows"] as? [[String: Any]])
+        #expect(rows.count == 3 + 2)
+        for row in rows {
+            let accuracy = try #require(row["accuracy"] as? Double)
+            #expect(accuracy >= 0 && accuracy <= 1)
+        }
+        // Again into the same folder: the classifier is loaded, not retrained, and every file is the same.
+        let before = try Data(contentsOf: run.output.appendingPathComponent("metrics.json"))
+        let again = try ChapterRunner.run(Self.name, args + ["--threads", "1"], output: run.output)
+        #expect(again.status == 0, "stderr: \(again.stderr)")
+        #expect(again.stdout.contains("loaded") && !again.stdout.contains("training the noisy-image classifier"))
+        #expect(try Data(contentsOf: run.output.appendingPathComponent("metrics.json")) == before)
+    }
+
+    @Test func badInputEndsInOneSentence() throws {
+        let unconditional = try ChapterRunner.run("Chapter06-FashionMNIST", Chapter06Tests.tiny)
+        let weights = unconditional.output.appendingPathComponent("unet.safetensors").path
+        for args in [["--quick", "--checkpoint", "/nonexistent.safetensors"], ["--quick", "--checkpoint", weights],
+                     ["--quick", "--scales", "1,x"], ["--quick", "--samples", "1"], ["--quick", "--steps", "0"]] {
+            let run = try ChapterRunner.run(Self.name, args)
+            #expect(run.status == 1, "\(args)")
+            #expect(errorLine(run).hasPrefix("Error: "), "\(args): \(run.stderr)")
+        }
+    }
+}
