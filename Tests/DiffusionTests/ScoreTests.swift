@@ -89,11 +89,12 @@ import Testing
     }
 
     /// Song & Ermon's Section 3.2 on a mixture with one heavy cluster: plain Langevin keeps
-    /// the basins' shares (~1/8 each), annealed Langevin finds the weights (30 %).
+    /// the basins' shares (~1/8 each), annealed Langevin finds most of the weight (30 %; it
+    /// freezes at about 27 % where the clusters separate, see Chapter 9's README).
     @Test func annealingRecoversTheWeightsPlainLangevinMisses() {
         var rng = RandomGenerator(seed: 4)
         let p = GaussianMixture2D.clusters(weights: [3, 1, 1, 1, 1, 1, 1, 1])
-        let start = Tensor.rand([1000, 2], low: -6, high: 6, using: &rng)
+        let start = Tensor.rand([2000, 2], low: -6, high: 6, using: &rng)
         let plain = langevinDynamics(score: { p.score($0) }, from: start, stepSize: 0.005, steps: 300, using: &rng)
         let annealed = annealedLangevinDynamics(score: { p.score($0, sigma: $1) }, from: start,
                                                 sigmas: geometricNoiseLevels(first: 8, last: 0.02, count: 10),
@@ -102,9 +103,9 @@ import Testing
             Toy2DMetrics.shares(Toy2DMetrics.nearestCentres(x, centres: p.floatCentres).index, count: 8)[0]
         }
         #expect(share(plain) < 0.2, "plain Langevin: \(share(plain))")
-        #expect(abs(share(annealed) - 0.3) < 0.05, "annealed Langevin: \(share(annealed))")
+        #expect(share(annealed) > 0.23 && share(annealed) < 0.33, "annealed Langevin: \(share(annealed))")
         let m = Toy2DMetrics.nearestCentres(annealed, centres: p.floatCentres)
-        #expect(m.distance.filter { $0 < 0.5 }.count >= 990)
+        #expect(m.distance.filter { $0 < 0.5 }.count >= 1980)
     }
 
     /// The DSM loss's minimiser is the score of the noised density: fit s(x) = a x + b to
