@@ -37,6 +37,17 @@ enum Timing {
         return Result(best: times[0], median: times[times.count / 2])
     }
 
+    /// Seconds of each of `count` calls of `body`, after `warmup` untimed calls: for bodies long
+    /// enough to time one at a time (a U-Net training step).
+    static func eachCall(warmup: Int = 1, count: Int, _ body: () -> Void) -> [Double] {
+        for _ in 0..<warmup { body() }
+        return (0..<count).map { _ in
+            let t0 = now()
+            body()
+            return now() - t0
+        }
+    }
+
     /// The machine's load averages (1, 5, 15 minutes) from /proc/loadavg, when there is one.
     static func loadAverage() -> String? {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }

@@ -38,13 +38,7 @@ enum UNetBenchmark {
             phases = (t1 - t0, t2 - t1, t3 - t2)
         }
 
-        step()   // warm-up
-        var times: [Double] = []
-        for _ in 0..<steps {
-            let t0 = Timing.now()
-            step()
-            times.append(Timing.now() - t0)
-        }
+        let times = Timing.eachCall(count: steps, step)             // after one warm-up step
         let ours = times.sorted()[times.count / 2]
         let flops = 3 * forwardGFLOPPerImage * Double(batch)
         print(String(format: "ours:    %.2f s/step (median of %d; best %.2f), ≈ %.0f GFLOP/s", ours, steps, times.min()!, flops / ours))

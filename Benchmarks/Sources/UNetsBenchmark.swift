@@ -31,13 +31,7 @@ enum UNetsBenchmark {
                 loss.backward()
                 optimizer.step()
             }
-            step()   // warm-up
-            var times: [Double] = []
-            for _ in 0..<steps {
-                let t0 = Timing.now()
-                step()
-                times.append(Timing.now() - t0)
-            }
+            let times = Timing.eachCall(count: steps, step)             // after one warm-up step
             let ours = times.sorted()[times.count / 2]
             var line = architecture.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)
                 + String(format: "%10d   %8.2f (%.2f)", model.parameterCount, ours, times.min()!)

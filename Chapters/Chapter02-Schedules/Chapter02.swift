@@ -70,9 +70,9 @@ struct Chapter02: ParsableCommand {
         let built = try kinds.map {
             try NoiseSchedule($0, timesteps: timesteps, betaStart: betaStart, betaEnd: betaEnd, rescaleLinear: rescaleLinear)
         }
-        let rows = try parseList(at, name: "--at").filter { $0 < timesteps }
+        let rows = try wholeNumbers(at, option: "--at").filter { $0 < timesteps }
         guard !rows.isEmpty else { throw ChapterError("--at has no timestep below T = \(timesteps); pass values in 0..<\(timesteps).") }
-        for T in try parseList(compareTimesteps, name: "--compare-timesteps") {
+        for T in try wholeNumbers(compareTimesteps, option: "--compare-timesteps") {
             try Bounds.check("each --compare-timesteps value", T, in: 0...100_000)
         }
         let out = try common.start("Chapter02-Schedules")
@@ -160,7 +160,7 @@ struct Chapter02: ParsableCommand {
         // x_T = √ᾱ_T x_0 + √(1 − ᾱ_T) ε. Sampling starts from pure noise N(0, I), so a model
         // trained on a chain with a large √ᾱ_T never saw, at its last step, inputs like the
         // ones it is given at the start of sampling.
-        let lengths = try parseList(compareTimesteps, name: "--compare-timesteps").filter { $0 >= 1 }
+        let lengths = try wholeNumbers(compareTimesteps, option: "--compare-timesteps").filter { $0 >= 1 }
         let variants: [(String, BetaSchedule, Bool)] = BetaSchedule.allCases.map { ($0.rawValue, $0, false) }
             + [("linear x1000/T", .linear, true)]
         print("\nSignal left at t = T: sqrt(alpha-bar_T), for beta from \(betaStart) to \(betaEnd)")
@@ -225,12 +225,9 @@ struct Chapter02: ParsableCommand {
     }
 
     /// "0,50,100" → [0, 50, 100]; anything else is one clear sentence.
-    func parseList(_ text: String, name: String) throws -> [Int] {
-        try text.split(separator: ",").map { part in
-            guard let v = Int(part.trimmingCharacters(in: .whitespaces)), v >= 0 else {
-                throw ChapterError("\(name) expects comma-separated whole numbers ≥ 0, got '\(part)'.")
-            }
-            return v
+    func wholeNumbers(_ text: String, option: String) throws -> [Int] {
+        try parseList(text, option: option, expects: "whole numbers ≥ 0", example: "0,50,100", maxCount: 100) {
+            Int($0).flatMap { $0 >= 0 ? $0 : nil }
         }
     }
 

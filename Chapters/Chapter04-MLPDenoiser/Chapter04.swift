@@ -122,7 +122,8 @@ struct Chapter04: ParsableCommand {
 
         // 7. What matters? One model per setting, one panel each (Ablations.swift).
         if ablations {
-            let seeds = try ablationSeeds.map { try parseSeeds($0) } ?? (common.quick ? [common.seed] : [0, 1, 2])
+            let seeds = try ablationSeeds.map { try parseList($0, option: "--ablation-seeds", expects: "whole numbers", example: "0,1,2", maxCount: 20) { UInt64($0) } }
+                ?? (common.quick ? [common.seed] : [0, 1, 2])
             try runAblations(base: recipe, sampleCount: sampleCount, seeds: seeds, out: out)
         }
     }
@@ -168,15 +169,6 @@ struct Chapter04: ParsableCommand {
         // The reverse process keeps every step's points for the GIF: (T + 1) × samples × 2 floats.
         try Bounds.memory(Double(r.timesteps + 1) * Double(sampleCount) * 8 * 2,
                           for: "sampling \(sampleCount) points through \(r.timesteps) steps", "lower --samples or --timesteps")
-    }
-
-    /// "0,1,2" → [0, 1, 2]; anything else is one sentence.
-    func parseSeeds(_ text: String) throws -> [UInt64] {
-        let seeds = text.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
-        guard !seeds.isEmpty, seeds.count == text.split(separator: ",").count, seeds.count <= 20 else {
-            throw ChapterError("--ablation-seeds expects 1 to 20 comma-separated whole numbers, e.g. 0,1,2; got '\(text)'.")
-        }
-        return seeds
     }
 
     /// About an hour of training at 0.15 ms per step.

@@ -45,7 +45,8 @@ struct Chapter07: ParsableCommand {
         let clock = Stopwatch()
         let n = common.value(samples, normal: 128, quick: 8)
         try Bounds.check("--samples", n, in: 2...10_000, "every setting samples this many images")
-        let counts = try parseCounts(steps ?? (common.quick ? "2,4" : "10,20,50,100"))
+        let counts = try parseList(steps ?? (common.quick ? "2,4" : "10,20,50,100"), option: "--steps",
+                                   expects: "step counts ≥ 1", example: "10,20,50") { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         let figureCount = common.value(figureSteps, normal: 50, quick: 4)
         let out = try common.start("Chapter07-FastSampling")
 

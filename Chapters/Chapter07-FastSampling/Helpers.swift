@@ -24,16 +24,6 @@ struct Summary: Encodable {
 }
 
 extension Chapter07 {
-    /// "10,20,50" → [10, 20, 50]; anything else is one sentence.
-    func parseCounts(_ text: String) throws -> [Int] {
-        let parts = text.split(separator: ",")
-        let counts = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !counts.isEmpty, counts.count == parts.count, counts.allSatisfy({ $0 >= 1 }), counts.count <= 12 else {
-            throw ChapterError("--steps expects 1 to 12 comma-separated step counts ≥ 1, e.g. 10,20,50; got '\(text)'.")
-        }
-        return counts
-    }
-
     func loadTest(limit: Int) throws -> FashionMNIST {
         do { return try FashionMNIST(split: .test, limit: limit) } catch { throw ChapterError("\(error)") }
     }

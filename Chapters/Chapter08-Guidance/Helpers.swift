@@ -40,14 +40,11 @@ func measure(_ guidance: String, _ scale: Double, _ x: Tensor, asked: [Int], _ e
                outOfRange: outside, shares: report.shares)
 }
 
-/// "0,1,3" → [0, 1, 3]; anything else is one sentence.
+/// "0,1,3" → [0, 1, 3]: guidance scales between −100 and 100.
 func parseScales(_ text: String, _ option: String) throws -> [Double] {
-    let parts = text.split(separator: ",")
-    let values = parts.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-    guard !values.isEmpty, values.count == parts.count, values.count <= 12, values.allSatisfy({ $0.isFinite && abs($0) <= 100 }) else {
-        throw ChapterError("\(option) expects 1 to 12 comma-separated numbers between -100 and 100, e.g. 0,1,3; got '\(text)'.")
+    try parseList(text, option: option, expects: "numbers between -100 and 100", example: "0,1,3") {
+        Double($0).flatMap { $0.isFinite && abs($0) <= 100 ? $0 : nil }
     }
-    return values
 }
 
 extension Chapter08 {
