@@ -85,7 +85,7 @@ struct Chapter08: ParsableCommand {
             return d.ddimSampleLoop(classifierFreeGuidance(model, labels: labels, nullLabel: classes, scale: w),
                                     from: x, steps: ddimSteps, using: &rng)
         }
-        let gridNoise = Tensor(Array(xT.data[0..<(min(80, n) * 784)]), shape: [min(80, n), 1, 28, 28])  // [80, 1, 28, 28]
+        let gridNoise = xT.slice(0..<min(80, n))                                             // [80, 1, 28, 28]
         let gridLabels = (0..<gridNoise.shape[0]).map { $0 / 8 }                           // row = class
         var grids: [(String, Tensor)] = []
         for w in grid { grids.append((String(format: "w = %g", w), cfg(w, gridNoise, gridLabels))) }
@@ -130,7 +130,7 @@ struct Chapter08: ParsableCommand {
         // Eight sneakers (class 7) at w = 3, every DDIM step a frame, the last held.
         var frames: [Tensor] = []
         var rng = RandomGenerator(seed: 0)
-        let sneakers = Tensor(Array(xT.data[0..<(8 * 784)]), shape: [8, 1, 28, 28])          // [8, 1, 28, 28]
+        let sneakers = xT.slice(0..<8)                                                        // [8, 1, 28, 28]
         _ = d.ddimSampleLoop(classifierFreeGuidance(model, labels: Array(repeating: 7, count: 8), nullLabel: classes, scale: 3),
                              from: sneakers, steps: ddimSteps, using: &rng) { _, x in frames.append(x) }
         let canvases = ([sneakers] + frames).map { ImageGrid.make($0, nrow: 8, padding: 2, scale: 3) }

@@ -26,9 +26,8 @@ public func classifierFreeGuidance(_ model: @escaping ConditionalNoisePredictor,
         precondition(labels.count == b && t.count == b, "classifierFreeGuidance: \(labels.count) labels for \(b) images")
         let both = model(Tensor.concat([x, x], axis: 0), t + t,
                          labels + Array(repeating: nullLabel, count: b))               // [2B, C, H, W]
-        let half = both.count / 2
-        let conditional = Tensor(Array(both.data[0..<half]), shape: x.shape)           // ε_y  [B, C, H, W]
-        let unconditional = Tensor(Array(both.data[half...]), shape: x.shape)          // ε_∅  [B, C, H, W]
+        let halves = both.chunk(2)
+        let (conditional, unconditional) = (halves[0], halves[1])                      // ε_y, ε_∅  [B, C, H, W]
         return w * conditional + (1 - w) * unconditional                               // ε̃   [B, C, H, W]
     }
 }

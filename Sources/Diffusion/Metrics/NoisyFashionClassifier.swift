@@ -70,19 +70,17 @@ extension GaussianDiffusion {
     ///
     /// with μ_θ = 1/√α_t (x_t − β_t/√(1 − ᾱ_t) ε_θ) and σ_t² = β̃_t (0 at the last step, so the
     /// last step is unguided). s = 0 is `pSample`, to the bit and with the same random numbers.
-    public func classifierGuidedPSample(_ model: NoisePredictor, gradient: (Tensor, [Int]) -> Tensor, scale s: Double,
-                                        x: Tensor, t: Int, using rng: inout RandomGenerator) -> Tensor {
+    public func classifierGuidedPSample(_ model: @escaping NoisePredictor, gradient: @escaping (Tensor, [Int]) -> Tensor,
+                                        scale s: Double, x: Tensor, t: Int, using rng: inout RandomGenerator) -> Tensor {
         precondition(t >= 0 && t < timesteps, "classifierGuidedPSample: timestep \(t) out of range 0..<\(timesteps)")
-        let steps = Array(repeating: t, count: x.shape[0])
         let f = schedule                                                             // the Float arrays pSample uses
-        let epsilon = noGrad { model(x, steps) }                                     // [B, ...]
-        let noiseCoef = f.betas.data[t] / f.sqrtOneMinusAlphasCumprod.data[t]       // β_t/√(1 − ᾱ_t)
-        let mean = noGrad { f.sqrtRecipAlphas.data[t] * (x - noiseCoef * epsilon) }  // μ_θ  [B, ...]
-        guard t > 0 else { return mean }                                             // σ_0 = 0
-        let variance = f.posteriorVariance.data[t]                                   // σ_t² = β̃_t
-        let guided = s == 0 ? mean : noGrad { mean + Float(s) * variance * gradient(x, steps) }
-        let z = Tensor(rng.normal(count: x.count), shape: x.shape)                   // as pSample draws it
-        return noGrad { guided + variance.squareRoot() * z }
+        guard s != 0, t > 0 else { return pSample(model, x: x, t: t, using: &rng) }  // σ_0 = 0: nothing to guide
+        // μ_θ = 1/√α_t (x_t − β_t/√(1 − ᾱ_t) ε), so moving μ_θ by s σ_t² g is moving ε by
+        // −s σ_t² √α_t √(1 − ᾱ_t)/β_t · g: Algorithm 2 with the shifted noise prediction.
+        let shift = Float(s) * f.posteriorVariance.data[t] * f.alphas.data[t].squareRoot()
+            * f.sqrtOneMinusAlphasCumprod.data[t] / f.betas.data[t]
+        let guided: NoisePredictor = { x, steps in noGrad { model(x, steps) - shift * gradient(x, steps) } }
+        return pSample(guided, x: x, t: t, using: &rng)
     }
 }
 

@@ -103,10 +103,10 @@ public final class DiffusionTrainer {
 
     /// ε_θ(x_t, t, y) of a class-conditional model, one label per image (null class: numClasses).
     public func conditionalNoisePredictor(labels: [Int]) -> NoisePredictor {
-        guard let unet = model as? Unet, unet.numClasses != nil else {
+        guard let predict = (model as? Unet)?.conditionalNoisePredictor else {
             preconditionFailure("conditionalNoisePredictor: the model is not class-conditional")
         }
-        return { x, t in unet(x, Tensor(t.map(Float.init)), labels: labels) }
+        return { x, t in predict(x, t, labels) }
     }
 
     /// One step of Algorithm 1:

@@ -18,10 +18,7 @@ public struct LoadedDenoiser {
     }
 
     /// ε_θ(x_t, t, y) of a class-conditional model (`recipe.numClasses` is the null class).
-    public var conditionalPredictor: ConditionalNoisePredictor? {
-        guard let unet = model as? Unet, unet.numClasses != nil else { return nil }
-        return { x, t, y in unet(x, Tensor(t.map(Float.init)), labels: y) }
-    }
+    public var conditionalPredictor: ConditionalNoisePredictor? { (model as? Unet)?.conditionalNoisePredictor }
 
     /// Reads `url`. Our files carry their recipe; a PyTorch state_dict is taken with `fallback`.
     /// A training checkpoint holds model.* and ema.*: the EMA is used when the recipe has one.
