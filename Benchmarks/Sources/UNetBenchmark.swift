@@ -43,7 +43,7 @@ enum UNetBenchmark {
         let flops = 3 * forwardGFLOPPerImage * Double(batch)
         print(String(format: "ours:    %.2f s/step (median of %d; best %.2f), ≈ %.0f GFLOP/s", ours, steps, times.min()!, flops / ours))
 
-        if let torch = torchSeconds(threads: options.threads) {
+        if !options.noReference, let torch = torchSeconds(threads: options.threads) {
             let theirs = torch.sorted()[torch.count / 2]
             print(String(format: "PyTorch: %.2f s/step (median of %d; best %.2f), ≈ %.0f GFLOP/s", theirs, torch.count, torch.min()!, flops / theirs))
             print(String(format: "ours / PyTorch: %.2f× the time", ours / theirs))

@@ -218,6 +218,60 @@ func zip3<A, B, C>(_ a: [A], _ b: some Sequence<B>, _ c: [C]) -> [(A, B, C)] {
         }
     }
 
+    /// DotProductGEMM's exact definition: in each K block of `kBlock`, lane l of 16 sums the
+    /// products at p ≡ l (mod 16) from the block's start with one fused multiply-add each, in
+    /// order (the last, partial step adds 0 · 0 in the missing lanes, as the zero-filled load
+    /// does); the lanes are added up by `SIMD16.sum()` and written as s + β·C (β = 1 after the
+    /// first block). Both tiles (the 4 × 6 of 16 lanes and the narrow 3 × 3 of two 8-lane halves)
+    /// must give exactly these bits in every build, so AVX2 and AVX-512 builds train alike.
+    @Test func dotProductTilesGiveTheExactLaneSums() {
+        let kBlock = DotProductGEMM.kBlock
+        for (m, n, k) in [(7, 13, 37), (8, 12, 2100), (3, 3, 16), (5, 7, 1030), (28, 9, 300)] {
+            let a = randomTensor([m, k], seed: 50).data, b = randomTensor([n, k], seed: 51).data
+            for beta: Float in [0, 1] {
+                let c0 = randomTensor([m, n], seed: 52).data
+                var expected = c0
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var value = c0[i * n + j]
+                        for p0 in stride(from: 0, to: k, by: kBlock) {
+                            let kb = min(kBlock, k - p0)
+                            var lanes = SIMD16<Float>()
+                            for p in 0 ..< (kb + 15) / 16 * 16 {
+                                let inside = p < kb
+                                lanes[p % 16] = lanes[p % 16].addingProduct(inside ? a[i * k + p0 + p] : 0,
+                                                                           inside ? b[j * k + p0 + p] : 0)
+                            }
+                            let s = lanes.sum(), betaHere: Float = p0 == 0 ? beta : 1
+                            value = betaHere == 0 ? s : s + betaHere * value
+                        }
+                        expected[i * n + j] = value
+                    }
+                }
+                for wide in [true, false] {
+                    var c = c0
+                    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            for p0 in stride(from: 0, to: k, by: kBlock) {
+                                let kb = min(kBlock, k - p0), betaHere: Float = p0 == 0 ? beta : 1
+                                let (ap0, bp0, cc) = (ap.baseAddress! + p0, bp.baseAddress! + p0, cp.baseAddress!)
+                                if wide {
+                                    DotProductGEMM.runWide(m: m, n: n, kb: kb, a: ap0, lda: k, b: bp0, ldb: k,
+                                                           beta: betaHere, c: cc, ldc: n)
+                                } else {
+                                    DotProductGEMM.runNarrow(m: m, n: n, kb: kb, a: ap0, lda: k, b: bp0, ldb: k,
+                                                             beta: betaHere, c: cc, ldc: n)
+                                }
+                            }
+                        }
+                    } }
+                    let differing = zip(c, expected).filter { $0.bitPattern != $1.bitPattern }.count
+                    #expect(differing == 0, "\(wide ? "wide" : "narrow") A·Bᵀ \(m)×\(n)×\(k) β=\(beta): \(differing) differ")
+                }
+            }
+        }
+    }
+
     /// [y, dx, dW] of a padded 3×3 conv2d of random tensors, backpropagating a random dy, run
     /// with `threads` threads.
     func convWithGradients(x xShape: [Int], w wShape: [Int], groups: Int = 1, threads: Int) -> [[Float]] {

@@ -110,13 +110,10 @@ enum ConvPacked {
                 // Y[:, chunk] (+)= W[:, pc ..< pc + kc] · cols[pc ..< pc + kc, chunk], tile by tile.
                 let beta: Float = pc == 0 ? 0 : 1
                 for jr in stride(from: 0, to: width, by: nr) {
-                    let bPanel = UnsafePointer(packed + jr * kc)          // kc × 32, from L1
-                    for ir in stride(from: 0, to: og, by: w.mr) {
-                        GEMMMicroKernel.run(mr: w.mr, kc: kc, a: w.panel(pc: pc, kc: kc, row: ir), b: bPanel,
-                                            c: yc + ir * width + jr, ldc: width, cColumnStride: 1,
-                                            rows: min(w.mr, og - ir), cols: min(nr, width - jr),
-                                            alpha: 1, beta: beta)
-                    }
+                    GEMMMicroKernel.panel(mr: w.mr, kc: kc, a: w.panel(pc: pc, kc: kc, row: 0),
+                                          b: UnsafePointer(packed + jr * kc),   // kc × 32, from L1
+                                          c: yc + jr, ldc: width, cColumnStride: 1,
+                                          rows: og, cols: min(nr, width - jr), alpha: 1, beta: beta)
                 }
             }
             // y[s, gi·O/G + o, q] = Y[o, j] + b, j = s·plane + q − columns.lowerBound.

@@ -76,11 +76,9 @@ extension ConvPacked {
                 for (panel, panelRuns) in runs.enumerated() {
                     let jr = panel * nr
                     packRowPanel(g, xt: xt, pixels: kc, sources: sources, runs: panelRuns, into: bPanel)
-                    for ir in stride(from: 0, to: og, by: mr) {
-                        GEMMMicroKernel.run(mr: mr, kc: kc, a: aPacked + ir * kc, b: bPanel, c: c + ir * g.patch + jr,
-                                            ldc: g.patch, cColumnStride: 1, rows: min(mr, og - ir),
-                                            cols: min(nr, g.patch - jr), alpha: 1, beta: beta)
-                    }
+                    GEMMMicroKernel.panel(mr: mr, kc: kc, a: aPacked, b: bPanel, c: c + jr, ldc: g.patch,
+                                          cColumnStride: 1, rows: og, cols: min(nr, g.patch - jr),
+                                          alpha: 1, beta: beta)
                 }
             }
         }

@@ -11,7 +11,10 @@
 /// p ≡ l (mod 16). At the end of a K block the 16 lanes are added up (`sum()`) onto C.
 ///
 /// With AVX2 or NEON (the narrow GEMM tile, GEMMMicroKernel.swift) the 24 accumulators would
-/// need 48 ymm registers and spill, so the tile there is 2 × 3 (6 accumulators, 12 ymm).
+/// need 48 ymm registers and spill. The tile there is 3 × 3 of 8-lane accumulators (9 ymm,
+/// + 3 for B and 3 for A): it sums the low 8 lanes of every 16-float step over a stretch of
+/// K, then the high 8, and joins the halves into the same 16 lane sums before adding them up
+/// (`narrowTile`).
 ///
 /// K blocks (`kBlock`) depend only on K, and every element is summed the same way wherever
 /// its tile sits (or whatever the tile), so the result depends only on the operands, never
@@ -71,24 +74,30 @@ enum DotProductGEMM {
         var p0 = 0
         repeat {
             let kb = min(kBlock, k - p0), betaHere: Float = p0 == 0 ? beta : 1
-            if GEMMMicroKernel.tile == .narrow {
+            switch GEMMMicroKernel.tile {
+            case .wide:
+                runWide(m: m, n: n, kb: kb, a: a + p0, lda: lda, b: b + p0, ldb: ldb, beta: betaHere, c: c, ldc: ldc)
+            case .narrow:
                 runNarrow(m: m, n: n, kb: kb, a: a + p0, lda: lda, b: b + p0, ldb: ldb, beta: betaHere, c: c, ldc: ldc)
-                p0 += kb
-                continue
-            }
-            for i in stride(from: 0, to: m, by: 4) {
-                for j in stride(from: 0, to: n, by: 6) {
-                    if m - i >= 4 && n - j >= 6 {
-                        tile(kb: kb, a: a + i * lda + p0, lda: lda, b: b + j * ldb + p0, ldb: ldb,
-                             beta: betaHere, c: c + i * ldc + j, ldc: ldc)
-                    } else {
-                        edge(rows: min(4, m - i), cols: min(6, n - j), kb: kb, a: a + i * lda + p0, lda: lda,
-                             b: b + j * ldb + p0, ldb: ldb, beta: betaHere, c: c + i * ldc + j, ldc: ldc)
-                    }
-                }
             }
             p0 += kb
         } while p0 < k
+    }
+
+    /// One K block of C with 4 × 6 tiles (for 32 vector registers of 16 floats).
+    static func runWide(m: Int, n: Int, kb: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                        ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for i in stride(from: 0, to: m, by: 4) {
+            for j in stride(from: 0, to: n, by: 6) {
+                if m - i >= 4 && n - j >= 6 {
+                    tile(kb: kb, a: a + i * lda, lda: lda, b: b + j * ldb, ldb: ldb,
+                         beta: beta, c: c + i * ldc + j, ldc: ldc)
+                } else {
+                    edge(rows: min(4, m - i), cols: min(6, n - j), kb: kb, a: a + i * lda, lda: lda,
+                         b: b + j * ldb, ldb: ldb, beta: beta, c: c + i * ldc + j, ldc: ldc)
+                }
+            }
+        }
     }
 
     /// One full 4 × 6 tile over one K block.
@@ -112,40 +121,103 @@ enum DotProductGEMM {
         r2.store(c + 2 * ldc, beta: beta); r3.store(c + 3 * ldc, beta: beta)
     }
 
-    /// One K block of C with 2 × 3 tiles (for 16 vector registers; see the type's comment).
+    /// One K block of C with 3 × 3 tiles (for 16 vector registers; see the type's comment); the
+    /// last one or two rows with 1 × 3 or 2 × 3 tiles, the last columns element by element.
     static func runNarrow(m: Int, n: Int, kb: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
                           ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        for i in stride(from: 0, to: m, by: 2) {
+        for i in stride(from: 0, to: m, by: 3) {
             for j in stride(from: 0, to: n, by: 3) {
-                if m - i >= 2 && n - j >= 3 {
-                    tile2x3(kb: kb, a: a + i * lda, lda: lda, b: b + j * ldb, ldb: ldb,
-                            beta: beta, c: c + i * ldc + j, ldc: ldc)
+                let ai = a + i * lda, bj = b + j * ldb, cij = c + i * ldc + j
+                if n - j < 3 {
+                    edge(rows: min(3, m - i), cols: n - j, kb: kb, a: ai, lda: lda, b: bj, ldb: ldb,
+                         beta: beta, c: cij, ldc: ldc)
+                } else if m - i >= 3 {
+                    narrowTile(Rows3.self, kb: kb, a: ai, lda: lda, b: bj, ldb: ldb, beta: beta, c: cij, ldc: ldc)
+                } else if m - i == 2 {
+                    narrowTile(Rows2.self, kb: kb, a: ai, lda: lda, b: bj, ldb: ldb, beta: beta, c: cij, ldc: ldc)
                 } else {
-                    edge(rows: min(2, m - i), cols: min(3, n - j), kb: kb, a: a + i * lda, lda: lda,
-                         b: b + j * ldb, ldb: ldb, beta: beta, c: c + i * ldc + j, ldc: ldc)
+                    narrowTile(Rows1.self, kb: kb, a: ai, lda: lda, b: bj, ldb: ldb, beta: beta, c: cij, ldc: ldc)
                 }
             }
         }
     }
 
-    /// One full 2 × 3 tile over one K block: the same sums as `tile`, six at a time.
+    /// A tile height known at compile time (1, 2 or 3), so the specialised code has no branch.
+    protocol Height { static var rows: Int { get } }
+    enum Rows1: Height { static var rows: Int { 1 } }
+    enum Rows2: Height { static var rows: Int { 2 } }
+    enum Rows3: Height { static var rows: Int { 3 } }
+
+    /// Half of a 3 × 3 tile's accumulators: lanes 0..<8 or 8..<16 of the nine `SIMD16` sums.
+    struct HalfTile {
+        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
+        var c10 = SIMD8<Float>(), c11 = SIMD8<Float>(), c12 = SIMD8<Float>()
+        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c22 = SIMD8<Float>()
+    }
+
+    /// 8 values from `p` (`count` of them, 0 ≤ count ≤ 8, the rest zero).
+    @inline(__always) static func load8(_ p: UnsafePointer<Float>, count: Int) -> SIMD8<Float> {
+        if count == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        var v = SIMD8<Float>()
+        for l in 0..<count { v[l] = p[l] }
+        return v
+    }
+
+    /// Adds the products of the 16-float steps p = from, from + 16, … < to into one half of the
+    /// tile: lanes `half ..< half + 8` of each step (`half` is 0 or 8), zeros past `kb`. The
+    /// accumulators (9 ymm) stay in registers for the whole stretch, in memory between calls.
     @inline(never)
-    static func tile2x3(kb: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        var c00 = SIMD16<Float>(), c01 = SIMD16<Float>(), c02 = SIMD16<Float>()
-        var c10 = SIMD16<Float>(), c11 = SIMD16<Float>(), c12 = SIMD16<Float>()
+    static func accumulate<H: Height>(_: H.Type, _ acc: inout HalfTile, half: Int, from: Int, to: Int, kb: Int,
+                                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int) {
+        var t = acc
         @inline(__always) func step(_ p: Int, _ count: Int) {
-            let b0 = load(b + p, count: count), b1 = load(b + ldb + p, count: count)
-            let b2 = load(b + 2 * ldb + p, count: count)
-            let a0 = load(a + p, count: count), a1 = load(a + lda + p, count: count)
-            c00.addProduct(a0, b0); c01.addProduct(a0, b1); c02.addProduct(a0, b2)
-            c10.addProduct(a1, b0); c11.addProduct(a1, b1); c12.addProduct(a1, b2)
+            let q = p + half
+            let b0 = load8(b + q, count: count), b1 = load8(b + ldb + q, count: count)
+            let b2 = load8(b + 2 * ldb + q, count: count)
+            let a0 = load8(a + q, count: count)
+            t.c00.addProduct(a0, b0); t.c01.addProduct(a0, b1); t.c02.addProduct(a0, b2)
+            if H.rows > 1 {
+                let a1 = load8(a + lda + q, count: count)
+                t.c10.addProduct(a1, b0); t.c11.addProduct(a1, b1); t.c12.addProduct(a1, b2)
+            }
+            if H.rows > 2 {
+                let a2 = load8(a + 2 * lda + q, count: count)
+                t.c20.addProduct(a2, b0); t.c21.addProduct(a2, b1); t.c22.addProduct(a2, b2)
+            }
         }
+        var p = from
+        let full = min(to, kb / 16 * 16)                // steps with all 16 floats inside K
+        while p < full { step(p, 8); p += 16 }
+        if p < to { step(p, max(0, min(8, kb - p - half))) }
+        acc = t
+    }
+
+    /// One full H × 3 tile over one K block: the same sums as `tile`.
+    ///
+    /// Lane l of `tile`'s accumulators sums the products at p ≡ l (mod 16), one fused
+    /// multiply-add per step in the order of p. Here K is walked in stretches of 256: the low
+    /// lanes over the stretch, then the high lanes over the same stretch (its 6 rows of 1 KB
+    /// are still in L1). Each lane still sees its products in the same order, and the halves
+    /// are joined into `SIMD16`s before `sum()`, so the bits are those of the wide tile.
+    @inline(never)
+    static func narrowTile<H: Height>(_: H.Type, kb: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+                                      ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        var lo = HalfTile(), hi = HalfTile()
         var p = 0
-        while p + 16 <= kb { step(p, 16); p += 16 }
-        if p < kb { step(p, kb - p) }
-        Row(c0: c00, c1: c01, c2: c02).store(c, beta: beta, count: 3)
-        Row(c0: c10, c1: c11, c2: c12).store(c + ldc, beta: beta, count: 3)
+        while p < kb {
+            let end = min(kb, p + 256)
+            accumulate(H.self, &lo, half: 0, from: p, to: end, kb: kb, a: a, lda: lda, b: b, ldb: ldb)
+            accumulate(H.self, &hi, half: 8, from: p, to: end, kb: kb, a: a, lda: lda, b: b, ldb: ldb)
+            p = end
+        }
+        @inline(__always) func row(_ l0: SIMD8<Float>, _ l1: SIMD8<Float>, _ l2: SIMD8<Float>,
+                                   _ h0: SIMD8<Float>, _ h1: SIMD8<Float>, _ h2: SIMD8<Float>) -> Row {
+            Row(c0: SIMD16(lowHalf: l0, highHalf: h0), c1: SIMD16(lowHalf: l1, highHalf: h1),
+                c2: SIMD16(lowHalf: l2, highHalf: h2))
+        }
+        row(lo.c00, lo.c01, lo.c02, hi.c00, hi.c01, hi.c02).store(c, beta: beta, count: 3)
+        if H.rows > 1 { row(lo.c10, lo.c11, lo.c12, hi.c10, hi.c11, hi.c12).store(c + ldc, beta: beta, count: 3) }
+        if H.rows > 2 { row(lo.c20, lo.c21, lo.c22, hi.c20, hi.c21, hi.c22).store(c + 2 * ldc, beta: beta, count: 3) }
     }
 
     /// A partial tile at the bottom or right edge: the same sums, one element at a time.

@@ -170,14 +170,10 @@ struct GEMMProblem {
                     GEMMPack.packA(mr: mr, transA: transA, a: a, lda: lda, i0: ic, p0: pc, mc: mc, kc: kc, into: aPacked)
                     // Macro-kernel: every mr × 32 tile of this mc × nc block of C.
                     for jr in stride(from: 0, to: nc, by: nr) {
-                        let bPanel = bPacked + jr * kc           // kc × 32, reused by every ir
-                        for ir in stride(from: 0, to: mc, by: mr) {
-                            GEMMMicroKernel.run(mr: mr, kc: kc, a: aPacked + ir * kc, b: bPanel,
-                                                c: c + (ic + ir) * ldc + (jc + jr) * cColumnStride,
-                                                ldc: ldc, cColumnStride: cColumnStride,
-                                                rows: min(mr, mc - ir), cols: min(nr, nc - jr),
-                                                alpha: alpha, beta: betaHere)
-                        }
+                        GEMMMicroKernel.panel(mr: mr, kc: kc, a: aPacked, b: bPacked + jr * kc,
+                                              c: c + ic * ldc + (jc + jr) * cColumnStride,
+                                              ldc: ldc, cColumnStride: cColumnStride,
+                                              rows: mc, cols: min(nr, nc - jr), alpha: alpha, beta: betaHere)
                     }
                 }
             }

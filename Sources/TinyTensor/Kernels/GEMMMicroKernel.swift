@@ -132,6 +132,44 @@ public enum GEMMMicroKernel {
         }
     }
 
+    /// Every tile of one packed B micro-panel (kc × 32): C[0..<rows, 0..<cols] (+)= Ã·B̃, where
+    /// Ã is ⌈rows/mr⌉ A micro-panels of kc × mr floats one after the other (`a + ir * kc`).
+    ///
+    /// The wide tile covers the panel's 32 columns in one pass per tile row. The narrow tile
+    /// runs the left 16 columns for every tile row, then the right 16: its half of B̃ (16 KB at
+    /// kc = 256) then stays in a 32 KB L1 while the A micro-panels stream through, where
+    /// alternating halves per tile row would need all 32 KB of B̃ plus A's 6 KB. Each element
+    /// of C is the same sum either way: only the order of the tiles changes.
+    @inline(__always)
+    static func panel(mr: Int, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                      c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int,
+                      rows: Int, cols: Int, alpha: Float, beta: Float) {
+        switch tile {
+        case .wide:
+            for ir in stride(from: 0, to: rows, by: mr) {
+                run(mr: mr, kc: kc, a: a + ir * kc, b: b, c: c + ir * ldc, ldc: ldc, cColumnStride: cColumnStride,
+                    rows: min(mr, rows - ir), cols: cols, alpha: alpha, beta: beta)
+            }
+        case .narrow:
+            precondition(mr == 6, "GEMMMicroKernel: the narrow tile is 6 rows high, not \(mr)")
+            narrowPanel(kc: kc, a: a, b: b, c: c, ldc: ldc, cColumnStride: cColumnStride, rows: rows, cols: cols,
+                        alpha: alpha, beta: beta)
+        }
+    }
+
+    /// `panel` with the narrow tile: the left half of B̃ for every tile row, then the right half.
+    @inline(never)
+    static func narrowPanel(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                            ldc: Int, cColumnStride: Int, rows: Int, cols: Int, alpha: Float, beta: Float) {
+        for half in stride(from: 0, to: cols, by: 16) {
+            for ir in stride(from: 0, to: rows, by: 6) {
+                halfTile(kc: kc, a: a + ir * kc, b: b + half, c: c + ir * ldc + half * cColumnStride, ldc: ldc,
+                         cColumnStride: cColumnStride, rows: min(6, rows - ir), cols: min(16, cols - half),
+                         alpha: alpha, beta: beta)
+            }
+        }
+    }
+
     @inline(never)
     static func run14(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
                       ldc: Int, cColumnStride: Int, rows: Int, cols: Int, alpha: Float, beta: Float) {
