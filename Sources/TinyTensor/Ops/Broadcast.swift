@@ -29,18 +29,25 @@ func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int] {
 }
 
 /// Visits the output of a broadcast op in runs along the last axis:
-/// `body(outOffset, offsetA, offsetB, runLength, strideA, strideB)`.
+/// `body(outOffset, offsetA, offsetB, runLength, strideA, strideB)`, for the runs `outer`
+/// (all of them by default; run o starts at output offset o · runLength).
 @inline(__always)
-func forEachBroadcastRun(_ outShape: [Int], _ sa: [Int], _ sb: [Int],
+func forEachBroadcastRun(_ outShape: [Int], _ sa: [Int], _ sb: [Int], outer: Range<Int>? = nil,
                          _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
     let n = outShape.count
     if n == 0 { body(0, 0, 0, 1, 0, 0); return }
     let run = outShape[n - 1]
-    let outer = outShape.product / max(run, 1)
     if run == 0 { return }
+    let runs = outer ?? 0 ..< outShape.product / run
+    // The odometer's starting position: run index → indices of axes 0..<n-1.
     var idx = [Int](repeating: 0, count: n)
-    var oa = 0, ob = 0
-    for o in 0..<outer {
+    var oa = 0, ob = 0, rest = runs.lowerBound
+    for ax in stride(from: n - 2, through: 0, by: -1) {
+        idx[ax] = rest % outShape[ax]
+        rest /= outShape[ax]
+        oa += idx[ax] * sa[ax]; ob += idx[ax] * sb[ax]
+    }
+    for o in runs {
         body(o * run, oa, ob, run, sa[n - 1], sb[n - 1])
         // Odometer increment over axes 0..<n-1.
         var ax = n - 2
@@ -52,6 +59,21 @@ func forEachBroadcastRun(_ outShape: [Int], _ sa: [Int], _ sb: [Int],
             idx[ax] = 0
             ax -= 1
         }
+    }
+}
+
+/// `forEachBroadcastRun` over all runs, split between the threads when the output is large
+/// (`elementwiseGrain` elements per thread). For ops where every output element is written by
+/// one run only, so the split changes no bit.
+func forEachBroadcastRunInParallel(_ outShape: [Int], _ sa: [Int], _ sb: [Int],
+                                   _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+    guard let run = outShape.last, run > 0 else {
+        forEachBroadcastRun(outShape, sa, sb, body)
+        return
+    }
+    let runs = outShape.product / run
+    Parallel.forRanges(runs, grain: max(1, elementwiseGrain / run)) { range in
+        forEachBroadcastRun(outShape, sa, sb, outer: range, body)
     }
 }
 

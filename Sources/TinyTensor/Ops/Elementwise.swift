@@ -22,12 +22,14 @@ extension Tensor {
             return (out, a.shape)
         }
         let shape = broadcastShape(a.shape, b.shape, op: op)
+        if shape.product == 0 { return ([], shape) }
         var out = [Float](repeating: 0, count: shape.product)
         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
         a.data.withUnsafeBufferPointer { ap in b.data.withUnsafeBufferPointer { bp in
             out.withUnsafeMutableBufferPointer { zp in
-                forEachBroadcastRun(shape, sa, sb) { o, ia, ib, run, da, db in
-                    for j in 0..<run { zp[o + j] = f(ap[ia + j * da], bp[ib + j * db]) }
+                let (x, y, z) = (ap.baseAddress!, bp.baseAddress!, zp.baseAddress!)
+                forEachBroadcastRunInParallel(shape, sa, sb) { o, ia, ib, run, da, db in
+                    for j in 0..<run { z[o + j] = f(x[ia + j * da], y[ib + j * db]) }
                 }
             } } }
         return (out, shape)

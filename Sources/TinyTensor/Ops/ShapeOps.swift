@@ -60,12 +60,14 @@ extension Tensor {
         for i in stride(from: n - 2, through: 0, by: -1) { inStrides[i] = inStrides[i + 1] * shape[i + 1] }
         let outShape = dims.map { shape[$0] }
         let strides = dims.map { inStrides[$0] }
+        if x.isEmpty { return [] }
         var out = [Float](repeating: 0, count: x.count)
         x.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { yp in
                 let zero = [Int](repeating: 0, count: n)
-                forEachBroadcastRun(outShape, strides, zero) { o, a, _, run, s, _ in
-                    for j in 0..<run { yp[o + j] = xp[a + j * s] }
+                let (x, y) = (xp.baseAddress!, yp.baseAddress!)
+                forEachBroadcastRunInParallel(outShape, strides, zero) { o, a, _, run, s, _ in
+                    for j in 0..<run { y[o + j] = x[a + j * s] }
                 }
             }
         }
