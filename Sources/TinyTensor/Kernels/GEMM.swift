@@ -23,7 +23,9 @@
 ///              for jr in 0..<nc by 32          B micro-panel  kc × 32 (32 KB, L1)
 ///                for ir in 0..<mc by mr        A micro-panel  kc × mr, streamed from L2
 ///                  micro-kernel: C[ic+ir ..< +mr, jc+jr ..< +32] (+)= Ã · B̃
-///                  (mr = 14 or 12 with AVX-512, 6 otherwise)
+///                  (mr = 14 or 12 with AVX-512, 6 otherwise; the 6-row tile covers the
+///                  panel's left 16 columns for every ir, then the right 16, so that its
+///                  16 KB half of B̃ stays in a 32 KB L1: `GEMMMicroKernel.panel`)
 ///
 ///    The first K block writes α·ÃB̃ + β·C; the later ones add onto it (β = 1).
 ///

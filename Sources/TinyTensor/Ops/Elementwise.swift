@@ -11,7 +11,7 @@ extension Tensor {
     static func broadcastMap(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) -> ([Float], [Int]) {
         if a.shape == b.shape {
             if a.count == 0 { return ([], a.shape) }
-            var out = [Float](repeating: 0, count: a.count)
+            var out = uninitializedFloats(a.count)          // every element written below
             a.data.withUnsafeBufferPointer { ap in b.data.withUnsafeBufferPointer { bp in
                 out.withUnsafeMutableBufferPointer { zp in
                     let (x, y, z) = (ap.baseAddress!, bp.baseAddress!, zp.baseAddress!)
@@ -23,7 +23,7 @@ extension Tensor {
         }
         let shape = broadcastShape(a.shape, b.shape, op: op)
         if shape.product == 0 { return ([], shape) }
-        var out = [Float](repeating: 0, count: shape.product)
+        var out = uninitializedFloats(shape.product)    // every element written below
         let sa = broadcastStrides(a.shape, to: shape), sb = broadcastStrides(b.shape, to: shape)
         a.data.withUnsafeBufferPointer { ap in b.data.withUnsafeBufferPointer { bp in
             out.withUnsafeMutableBufferPointer { zp in

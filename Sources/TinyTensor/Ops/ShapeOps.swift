@@ -61,7 +61,7 @@ extension Tensor {
         let outShape = dims.map { shape[$0] }
         let strides = dims.map { inStrides[$0] }
         if x.isEmpty { return [] }
-        var out = [Float](repeating: 0, count: x.count)
+        var out = uninitializedFloats(x.count)          // every element written below
         x.withUnsafeBufferPointer { xp in
             out.withUnsafeMutableBufferPointer { yp in
                 let zero = [Int](repeating: 0, count: n)
