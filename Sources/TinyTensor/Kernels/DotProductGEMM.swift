@@ -142,8 +142,9 @@ enum DotProductGEMM {
         }
     }
 
-    /// A tile height known at compile time (1, 2 or 3), so the specialised code has no branch.
-    protocol Height { static var rows: Int { get } }
+    /// Tile heights known at compile time (1, 2 or 3; GEMMMicroKernel's `Height`), so the
+    /// specialised code has no branch.
+    typealias Height = GEMMMicroKernel.Height
     enum Rows1: Height { static var rows: Int { 1 } }
     enum Rows2: Height { static var rows: Int { 2 } }
     enum Rows3: Height { static var rows: Int { 3 } }
