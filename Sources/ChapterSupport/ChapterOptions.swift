@@ -113,7 +113,8 @@ public struct ChapterError: Error, CustomStringConvertible, LocalizedError {
 /// The folder is checked when created but made only at the first `file(_:)` or `write`:
 /// a run that stops before writing leaves no folder and earlier outputs untouched. At that
 /// first write, temporary files left by killed runs are swept and, when `record` is set,
-/// `run.json` says which chapter and options wrote the folder.
+/// `run.json` says which chapter and options wrote the folder (`run-<chapter>.json` for a
+/// second chapter writing into it).
 public struct OutputFolder {
     public let url: URL
     private let state = State()
@@ -173,8 +174,18 @@ public struct OutputFolder {
         if let record = state.record {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeBytes(enc.encode(record) + Data("\n".utf8), to: "run.json")
+            try writeBytes(enc.encode(record) + Data("\n".utf8), to: Self.recordName(for: record.chapter, in: url))
         }
+    }
+
+    /// `run.json`, unless that file records another chapter: then `run-<chapter>.json`, so a
+    /// folder two chapters share (Chapter 6 trains the model Chapter 8 guides, in Chapter 8's
+    /// folder) keeps both records.
+    static func recordName(for chapter: String, in folder: URL) -> String {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent("run.json")),
+              let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let owner = top["chapter"] as? String, owner != chapter else { return "run.json" }
+        return "run-\(chapter).json"
     }
 
     /// The URL of a file in the folder; creates the folder first (see `prepare()`).

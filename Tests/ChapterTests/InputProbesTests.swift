@@ -126,6 +126,18 @@ import Testing
         #expect(top["seed"] as? Int == 5 && top["quick"] as? Bool == true)
     }
 
+    @Test func aSecondChapterInTheSameFolderKeepsTheFirstRecord() throws {
+        // Chapter 8's folder holds the model Chapter 6 trained there: both records must survive.
+        let trained = try ChapterRunner.run("Chapter02-Schedules", ["--quick"])
+        #expect(trained.status == 0)
+        let first = try Data(contentsOf: trained.output.appendingPathComponent("run.json"))
+        let second = try ChapterRunner.run("Chapter01-Clusters", ["--quick"], output: trained.output)
+        #expect(second.status == 0)
+        #expect(try Data(contentsOf: trained.output.appendingPathComponent("run.json")) == first)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: trained.output.appendingPathComponent("run-Chapter01-Clusters.json")))
+        #expect((json as? [String: Any])?["chapter"] as? String == "Chapter01-Clusters")
+    }
+
     @Test func staleTemporaryFilesOfKilledRunsAreSwept() throws {
         let folder = ChapterRunner.temporaryFolder("stale")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
