@@ -44,6 +44,8 @@ struct Chapter08: ParsableCommand {
     @Option(help: "Epochs of the noisy-image classifier when it is (re)trained (default 3).") var classifierEpochs: Int?
     @Flag(help: "Train the noisy-image classifier even if <output>/noisy_classifier.safetensors exists.")
     var trainClassifier = false
+    @Flag(help: "Clip the predicted x̂_0 to [−1, 1] at every DDIM step (static thresholding), so strong guidance cannot push pixels out of range.")
+    var clip = false
 
     mutating func run() throws {
         let sweep = try parseScales(scales ?? "0,1,2,3,5,7", "--scales")
@@ -69,7 +71,8 @@ struct Chapter08: ParsableCommand {
         guard stepCount <= T else { throw ChapterError("--steps must be at most T = \(T), got \(stepCount).") }
         let ddimSteps = TimestepSpacing.trailing.timesteps(count: stepCount, of: T)
         print("loaded \(url.lastPathComponent): recipe \(loaded.recipe.name), step \(loaded.step), T = \(T), "
-              + "label dropout \(loaded.recipe.labelDropout ?? 0); sampling with DDIM, \(stepCount) steps")
+              + "label dropout \(loaded.recipe.labelDropout ?? 0); sampling with DDIM, \(stepCount) steps"
+              + (clip ? ", x̂_0 clipped to [−1, 1]" : ""))
         let evaluation: CourseEvaluator
         do { evaluation = try CourseEvaluator(quick: common.quick) } catch { throw ChapterError("\(error)") }
 
@@ -83,7 +86,7 @@ struct Chapter08: ParsableCommand {
         func cfg(_ w: Double, _ x: Tensor, _ labels: [Int]) -> Tensor {
             var rng = RandomGenerator(seed: 0)                                             // η = 0 draws nothing
             return d.ddimSampleLoop(classifierFreeGuidance(model, labels: labels, nullLabel: classes, scale: w),
-                                    from: x, steps: ddimSteps, using: &rng)
+                                    from: x, steps: ddimSteps, clip: clip, using: &rng)
         }
         let gridNoise = xT.slice(0..<min(80, n))                                             // [80, 1, 28, 28]
         let gridLabels = (0..<gridNoise.shape[0]).map { $0 / 8 }                           // row = class
@@ -109,7 +112,7 @@ struct Chapter08: ParsableCommand {
             var rng = RandomGenerator(seed: 0)
             let gradient: (Tensor, [Int]) -> Tensor = { x, t in classifier.logProbabilityGradient(x, t, labels: labels) }
             return d.ddimSampleLoop(d.classifierGuidedNoisePredictor(unconditional, gradient: gradient, scale: s),
-                                    from: x, steps: ddimSteps, using: &rng)
+                                    from: x, steps: ddimSteps, clip: clip, using: &rng)
         }
         var classifierGrids: [(String, Tensor)] = []
         for s in classifierSweep.filter({ $0 > 0 }).suffix(3) {
@@ -132,12 +135,12 @@ struct Chapter08: ParsableCommand {
         var rng = RandomGenerator(seed: 0)
         let sneakers = xT.slice(0..<8)                                                        // [8, 1, 28, 28]
         _ = d.ddimSampleLoop(classifierFreeGuidance(model, labels: Array(repeating: 7, count: 8), nullLabel: classes, scale: 3),
-                             from: sneakers, steps: ddimSteps, using: &rng) { _, x in frames.append(x) }
+                             from: sneakers, steps: ddimSteps, clip: clip, using: &rng) { _, x in frames.append(x) }
         let canvases = ([sneakers] + frames).map { ImageGrid.make($0, nrow: 8, padding: 2, scale: 3) }
         try GIFWriter.write(frames: canvases, delays: Array(repeating: 8, count: canvases.count - 1) + [250],
                             to: out.file("sneaker.gif"))
         try out.writeJSON(Summary(source: "recipe \(loaded.recipe.name), step \(loaded.step)", samplesPerScale: n,
-                                  ddimSteps: stepCount, rows: rows), to: "metrics.json")
+                                  ddimSteps: stepCount, clipped: clip ? true : nil, rows: rows), to: "metrics.json")
         print("wrote \(out.display("sneaker.gif"))\nwrote \(out.display("metrics.json"))")
     }
 }

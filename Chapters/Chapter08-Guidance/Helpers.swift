@@ -14,8 +14,9 @@ struct Row: Encodable {
     let accuracy: Double
     let fid: Double
     let floor: Double
-    /// The fraction of pixels outside [−1, 1] (over-guidance pushes pixels past white and black).
-    let outOfRange: Double
+    /// The fraction of pixels more than 0.1 beyond black or white, |x| > 1.1: over-guidance pushes
+    /// pixels past the data's range (a good sample's background only jitters around −1).
+    let saturated: Double
     let shares: [Double]
 }
 
@@ -23,6 +24,8 @@ struct Summary: Encodable {
     let source: String
     let samplesPerScale: Int
     let ddimSteps: Int
+    /// true when x̂_0 was clipped to [−1, 1] at every step (`--clip`); left out otherwise.
+    let clipped: Bool?
     let rows: [Row]
 }
 
@@ -32,12 +35,12 @@ func measure(_ guidance: String, _ scale: Double, _ x: Tensor, asked: [Int], _ e
     let predicted = evaluation.evaluation.classifier.predict(x)
     let accuracy = Double(zip(predicted, asked).filter { $0 == $1 }.count) / Double(asked.count)
     let report = evaluation.report(x)
-    let outside = Double(x.data.filter { abs($0) > 1 }.count) / Double(x.count)
+    let saturated = Double(x.data.filter { abs($0) > 1.1 }.count) / Double(x.count)
     print("  " + guidance.padding(toLength: 16, withPad: " ", startingAt: 0)
-          + String(format: "scale %5.1f   accuracy %5.1f %%   FID %7.2f (floor %.2f)   pixels outside ±1 %5.2f %%   %5.1f s",
-                   scale, 100 * accuracy, report.fid, report.floor, 100 * outside, seconds))
+          + String(format: "scale %5.1f   accuracy %5.1f %%   FID %7.2f (floor %.2f)   saturated (|x| > 1.1) %5.2f %%   %5.1f s",
+                   scale, 100 * accuracy, report.fid, report.floor, 100 * saturated, seconds))
     return Row(guidance: guidance, scale: scale, accuracy: accuracy, fid: report.fid, floor: report.floor,
-               outOfRange: outside, shares: report.shares)
+               saturated: saturated, shares: report.shares)
 }
 
 /// "0,1,3" → [0, 1, 3]: guidance scales between −100 and 100.

@@ -34,6 +34,16 @@ import Testing
         #expect(again.status == 0, "stderr: \(again.stderr)")
         #expect(again.stdout.contains("loaded") && !again.stdout.contains("training the noisy-image classifier"))
         #expect(try Data(contentsOf: run.output.appendingPathComponent("metrics.json")) == before)
+        #expect(!String(decoding: before, as: UTF8.self).contains("clipped"))
+
+        // --clip: x̂_0 clipped at every step, so even w = 4 leaves no pixel beyond ±1.1.
+        let clipped = try ChapterRunner.run(Self.name, args + ["--clip"])
+        #expect(clipped.status == 0, "stderr: \(clipped.stderr)")
+        let summary = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: clipped.output.appendingPathComponent("metrics.json"))) as? [String: Any])
+        #expect(summary["clipped"] as? Bool == true)
+        for row in try #require(summary["rows"] as? [[String: Any]]) {
+            #expect(row["saturated"] as? Double == 0, "\(row)")
+        }
     }
 
     @Test func badInputEndsInOneSentence() throws {
