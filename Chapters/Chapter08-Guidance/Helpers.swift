@@ -7,7 +7,7 @@ import TinyTensor
 // MARK: - What the chapter measures, and its figures
 
 /// One guided sampler at one strength (no timings: the same seed writes the same bytes).
-struct Row: Encodable {
+struct Row: Codable {
     let guidance: String
     let scale: Double
     /// The fraction of samples Chapter 6's classifier puts in the class that was asked for.
@@ -20,7 +20,7 @@ struct Row: Encodable {
     let shares: [Double]
 }
 
-struct Summary: Encodable {
+struct Summary: Codable {
     let source: String
     let samplesPerScale: Int
     let ddimSteps: Int
@@ -51,6 +51,18 @@ func parseScales(_ text: String, _ option: String) throws -> [Double] {
 }
 
 extension Chapter08 {
+    /// `--replot`: tradeoff.png again from the rows a finished run wrote to metrics.json.
+    func redrawTradeoff(_ out: OutputFolder) throws {
+        out.record = nil                                                  // the run's own record stays
+        let url = out.url.appendingPathComponent("metrics.json")
+        let summary: Summary
+        do { summary = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url)) } catch {
+            throw ChapterError("cannot read \(url.path) (\(error.localizedDescription)); run the chapter without --replot first.")
+        }
+        try tradeoffFigure(summary.rows).writePNG(to: out.file("tradeoff.png"))
+        print("wrote \(out.display("tradeoff.png")) from \(summary.rows.count) rows of metrics.json")
+    }
+
     /// The noisy-image classifier from <output>/noisy_classifier.safetensors, trained (and saved)
     /// first when it is missing or `--train-classifier` asks; its accuracy at a few t printed.
     func noisyClassifier(_ d: GaussianDiffusion, out: OutputFolder) throws -> NoisyFashionClassifier {
@@ -122,12 +134,12 @@ func tradeoffFigure(_ rows: [Row]) -> Figure {
         left.yLimits = 0...100
         right.line(xs, r.map(\.fid), color: .tab(k))
         right.markers(xs, r.map(\.fid), marker: .disc, color: .tab(k), size: 5, width: 1)
-        right.hline(r[0].floor, color: .gray(0.5), dash: [2, 3], label: "real images (floor)")
+        right.hline(r[0].floor, color: .gray(0.5), dash: [2, 3], label: String(format: "real images (floor %.1f)", r[0].floor))
         right.title = "\(kind) guidance: classifier-FID"
         right.xLabel = "guidance scale \(symbol)"
         right.yLabel = "classifier-FID (lower is better)"
         right.yScale = .log
-        right.legend = .upperLeft
+        right.legend = .best
     }
     return fig
 }

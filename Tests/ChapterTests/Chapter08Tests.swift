@@ -36,6 +36,15 @@ import Testing
         #expect(try Data(contentsOf: run.output.appendingPathComponent("metrics.json")) == before)
         #expect(!String(decoding: before, as: UTF8.self).contains("clipped"))
 
+        // --replot redraws the same tradeoff.png from metrics.json and leaves the run's record alone.
+        let figure = try Data(contentsOf: run.output.appendingPathComponent("tradeoff.png"))
+        let record = try Data(contentsOf: run.output.appendingPathComponent("run.json"))
+        try FileManager.default.removeItem(at: run.output.appendingPathComponent("tradeoff.png"))
+        let replot = try ChapterRunner.run(Self.name, ["--replot"], output: run.output)
+        #expect(replot.status == 0, "stderr: \(replot.stderr)")
+        #expect(try Data(contentsOf: run.output.appendingPathComponent("tradeoff.png")) == figure)
+        #expect(try Data(contentsOf: run.output.appendingPathComponent("run.json")) == record)
+
         // --clip: x̂_0 clipped at every step, so even w = 4 leaves no pixel beyond ±1.1.
         let clipped = try ChapterRunner.run(Self.name, args + ["--clip"])
         #expect(clipped.status == 0, "stderr: \(clipped.stderr)")
