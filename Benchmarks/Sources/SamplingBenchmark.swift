@@ -19,11 +19,14 @@ enum SamplingBenchmark {
         let x = Tensor.randn([batch, 1, 28, 28], using: &rng)                       // [64, 1, 28, 28]
         let t = Tensor(rng.integers(count: batch, below: timesteps).map(Float.init)) // [64]
         let forward = Timing.measure(warmup: 1, samples: 5, minSampleSeconds: 0) { _ = noGrad { model(x, t) } }
+        print(String(format: "ours:    forward %.3f s (median; best %.3f)", forward.median, forward.best))
+        breakdown { _ = noGrad { model(x, t) } }
+        guard options.includes("whole") else { return }   // `--only forward` stops here
         let diffusion = GaussianDiffusion(schedule: try! NoiseSchedule(.linear, timesteps: timesteps))
         let start = Timing.now()
         _ = diffusion.pSampleLoop({ x, t in model(x, Tensor(t.map(Float.init))) }, shape: [batch, 1, 28, 28], using: &rng)
         let whole = Timing.now() - start
-        print(String(format: "ours:    forward %.3f s (median; best %.3f), whole reverse process %.1f s", forward.median, forward.best, whole))
+        print(String(format: "ours:    whole reverse process %.1f s", whole))
 
         struct Output: Decodable { var torch: String; var threads: Int; var forward: [Double]; var whole: Double }
         guard !options.noReference,
@@ -34,5 +37,22 @@ enum SamplingBenchmark {
         print("PyTorch \(torch.torch) on the CPU, \(torch.threads) thread(s), timed in the same run")
         print(String(format: "PyTorch: forward %.3f s (median; best %.3f), whole reverse process %.1f s", theirs, torch.forward.min()!, torch.whole))
         print(String(format: "ours / PyTorch: forward %.2f× the time, whole reverse process %.2f× the time", forward.median / theirs, whole / torch.whole))
+    }
+
+    /// Where one forward pass's time goes, by op name (from `OpProfiler`: the time between
+    /// consecutive ops), slowest first.
+    static func breakdown(_ forward: () -> Void) {
+        OpProfiler.isEnabled = true
+        OpProfiler.reset()
+        let t0 = Timing.now()
+        forward()
+        let total = Timing.now() - t0
+        OpProfiler.isEnabled = false
+        let rows = OpProfiler.rows()
+        print(String(format: "breakdown of one forward pass (%.3f s), slowest first:", total))
+        for row in rows.prefix(12) {
+            print("  " + row.name.padding(toLength: 18, withPad: " ", startingAt: 0),
+                  String(format: "%7.1f ms  %5.1f %%  (%d calls)", row.seconds * 1e3, 100 * row.seconds / total, row.calls))
+        }
     }
 }

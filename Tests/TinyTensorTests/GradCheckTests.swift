@@ -71,6 +71,10 @@ import Testing
         check([randomTensor([3, 4]), randomTensor([4, 5], seed: 2)], { $0[0].matmul($0[1]) }, "matmul")
         check([randomTensor([2, 3, 4]), randomTensor([2, 4, 5], seed: 2)], { $0[0].matmul($0[1]) }, "batched matmul")
         check([randomTensor([2, 3, 4]), randomTensor([4, 5], seed: 2)], { $0[0].matmul($0[1]) }, "shared-B matmul")
+        check([randomTensor([2, 4, 3]), randomTensor([2, 4, 5], seed: 2)], { $0[0].matmul($0[1], transposeSelf: true) }, "Aᵀ·B")
+        check([randomTensor([2, 3, 4]), randomTensor([2, 5, 4], seed: 2)], { $0[0].matmul($0[1], transposeOther: true) }, "A·Bᵀ")
+        check([randomTensor([4, 3]), randomTensor([5, 4], seed: 2)],
+              { $0[0].matmul($0[1], transposeSelf: true, transposeOther: true) }, "Aᵀ·Bᵀ")
         check([randomTensor([3, 4]), randomTensor([5, 4], seed: 2), randomTensor([5], seed: 3)],
               { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }, "linear")
     }

@@ -95,6 +95,28 @@ func expectClose(_ a: [Float], _ b: [Float], tol: Float = 1e-5, _ comment: Comme
 }
 
 @Suite struct MatMulTests {
+    /// The transpose flags give the same bits as writing the transpose out, forward and backward,
+    /// at attention's shapes (long K, so K blocks and every tile path are crossed).
+    @Test(arguments: [(false, true), (true, false), (true, true)])
+    func matmulTransposeFlagsMatchExplicitTransposes(_ flags: (Bool, Bool)) {
+        var rng = RandomGenerator(seed: 11)
+        let (ta, tb) = flags
+        let (m, k, n) = (32, 300, 45)
+        let a = Tensor.randn(ta ? [3, 2, k, m] : [3, 2, m, k], using: &rng).requiringGrad()
+        let b = Tensor.randn(tb ? [3, 2, n, k] : [3, 2, k, n], using: &rng).requiringGrad()
+        let g = Tensor.randn([3, 2, m, n], using: &rng)
+        let fused = a.matmul(b, transposeSelf: ta, transposeOther: tb)
+        (fused * g).sum().backward()
+        let (fa, fb) = (a.grad!.data, b.grad!.data)
+        a.grad = nil; b.grad = nil
+        let explicit = (ta ? a.transpose(-2, -1) : a).matmul(tb ? b.transpose(-2, -1) : b)
+        (explicit * g).sum().backward()
+        #expect(fused.shape == [3, 2, m, n])
+        #expect(fused.data.map(\.bitPattern) == explicit.data.map(\.bitPattern))
+        #expect(fa.map(\.bitPattern) == a.grad!.data.map(\.bitPattern))
+        #expect(fb.map(\.bitPattern) == b.grad!.data.map(\.bitPattern))
+    }
+
     @Test func matmulMatchesHandComputedProduct() {
         let a = Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])
         let b = Tensor([7, 8, 9, 10, 11, 12], shape: [3, 2])

@@ -52,8 +52,11 @@ extension Tensor {
         }
     }
 
+    // +, − and · run the same arithmetic as `broadcastMap` through SIMD loops
+    // (Kernels/ElementwiseKernels.swift); the closure-per-element version is their reference.
+
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let (out, shape) = broadcastMap(a, b, op: "add", +)
+        let (out, shape) = ElementwiseKernels.broadcast(.add, a, b, name: "add")
         let (ash, bsh) = (a.shape, b.shape)
         return record(out, shape: shape, inputs: [a, b], op: "add") { g in
             [sumToShape(g, from: shape, to: ash), sumToShape(g, from: shape, to: bsh)]
@@ -61,7 +64,7 @@ extension Tensor {
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let (out, shape) = broadcastMap(a, b, op: "sub", -)
+        let (out, shape) = ElementwiseKernels.broadcast(.sub, a, b, name: "sub")
         let (ash, bsh) = (a.shape, b.shape)
         return record(out, shape: shape, inputs: [a, b], op: "sub") { g in
             [sumToShape(g, from: shape, to: ash), sumToShape(g.map { -$0 }, from: shape, to: bsh)]
@@ -69,12 +72,12 @@ extension Tensor {
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let (out, shape) = broadcastMap(a, b, op: "mul", *)
+        let (out, shape) = ElementwiseKernels.broadcast(.mul, a, b, name: "mul")
         let (ad, bd, ash, bsh) = (a.data, b.data, a.shape, b.shape)
         return record(out, shape: shape, inputs: [a, b], op: "mul") { g in
             let gT = Tensor(g, shape: shape)
-            let ga = broadcastMap(gT, Tensor(bd, shape: bsh), op: "mul", *).0
-            let gb = broadcastMap(gT, Tensor(ad, shape: ash), op: "mul", *).0
+            let ga = ElementwiseKernels.broadcast(.mul, gT, Tensor(bd, shape: bsh), name: "mul").0
+            let gb = ElementwiseKernels.broadcast(.mul, gT, Tensor(ad, shape: ash), name: "mul").0
             return [sumToShape(ga, from: shape, to: ash), sumToShape(gb, from: shape, to: bsh)]
         }
     }
@@ -104,11 +107,17 @@ extension Tensor {
 // MARK: - Tensor–scalar arithmetic
 
 extension Tensor {
-    public static func + (a: Tensor, s: Float) -> Tensor { a.map("add_scalar", { $0 + s }, { _, _ in 1 }) }
+    public static func + (a: Tensor, s: Float) -> Tensor {
+        record(ElementwiseKernels.scalar(.add, a.data, s), shape: a.shape, inputs: [a], op: "add_scalar") { g in [g] }
+    }
     public static func + (s: Float, a: Tensor) -> Tensor { a + s }
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
     public static func - (s: Float, a: Tensor) -> Tensor { a.map("rsub_scalar", { s - $0 }, { _, _ in -1 }) }
-    public static func * (a: Tensor, s: Float) -> Tensor { a.map("mul_scalar", { $0 * s }, { _, _ in s }) }
+    public static func * (a: Tensor, s: Float) -> Tensor {
+        record(ElementwiseKernels.scalar(.mul, a.data, s), shape: a.shape, inputs: [a], op: "mul_scalar") { g in
+            [ElementwiseKernels.scalar(.mul, g, s)]
+        }
+    }
     public static func * (s: Float, a: Tensor) -> Tensor { a * s }
     public static func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
     public static func / (s: Float, a: Tensor) -> Tensor { a.map("rdiv_scalar", { s / $0 }, { x, _ in -s / (x * x) }) }

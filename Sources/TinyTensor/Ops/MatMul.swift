@@ -4,39 +4,56 @@ extension Tensor {
     /// The matrix product: [M, K] · [K, N] → [M, N], or batched over leading axes
     /// [..., M, K] · [..., K, N] → [..., M, N] (equal batch axes, or a 2-D right operand shared by all).
     ///
-    /// Backward: dA = dC · Bᵀ, dB = Aᵀ · dC (batched likewise; a shared B sums over the batch).
+    /// `transposeSelf` / `transposeOther` multiply by the transpose of the last two axes
+    /// without writing it out: `k.matmul(v, transposeOther: true)` is k·vᵀ for k `[..., d, N]` and
+    /// v `[..., e, N]`, the same numbers as `k.matmul(v.transpose(-2, -1))` bit for bit, minus one
+    /// copy of v (attention's products are shaped this way).
+    ///
+    /// Backward, with A' = op(A) and B' = op(B): dA' = dC · B'ᵀ, dB' = A'ᵀ · dC, each written in
+    /// its operand's own layout (batched likewise; a shared B sums over the batch).
     ///
     /// The products run through `gemm` (Kernels/GEMM.swift), whose arguments follow BLAS:
     /// `transA`/`transB` say whether an operand is stored transposed, and `lda`, `ldb`, `ldc`
     /// ("leading dimensions") are the row strides of A, B and C in memory. `referenceMatmul`
     /// (Ops/Reference.swift) is the definition in plain loops.
-    public func matmul(_ other: Tensor) -> Tensor {
+    public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) -> Tensor {
         let a = self, b = other
+        let (ta, tb) = (transposeSelf, transposeOther)
         precondition(a.rank >= 2 && b.rank >= 2, "matmul: needs 2-D or batched operands, got \(a.shape) and \(b.shape)")
-        let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
-        let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
-        precondition(k == k2, "matmul: inner extents differ: \(a.shape) · \(b.shape) (\(k) vs \(k2))")
+        let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1]), (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        let (m, k) = ta ? (ac, ar) : (ar, ac)
+        let (k2, n) = tb ? (bc, br) : (br, bc)
+        precondition(k == k2, "matmul: inner extents differ: \(a.shape)\(ta ? "ᵀ" : "") · \(b.shape)\(tb ? "ᵀ" : "") (\(k) vs \(k2))")
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
         precondition(batchB.isEmpty || batchA == batchB, "matmul: batch axes differ: \(a.shape) · \(b.shape)")
         let batch = batchA.product
         let sharedB = batchB.isEmpty && batch > 1
+        precondition(!sharedB || (!ta && !tb), "matmul: a shared 2-D right operand is not supported with transposes")
         let outShape = batchA + [m, n]
         var out = uninitializedFloats(outShape.product)          // gemm with β = 0 overwrites it
-        Tensor.batchedGemm(batch, false, false, m, n, k, a.data, b.data, sharedB ? 0 : k * n, &out, beta: 0)
+        Tensor.batchedGemm(batch, ta, tb, m, n, k, a.data, b.data, sharedB ? 0 : k * n, &out, beta: 0)
         let (ad, bd) = (a.data, b.data)
         return Tensor.record(out, shape: outShape, inputs: [a, b], op: "matmul") { g in
             var ga = uninitializedFloats(ad.count), gb = uninitializedFloats(bd.count)   // overwritten (β = 0)
-            // dA[M,K] = dC[M,N] · B[K,N]ᵀ
-            Tensor.batchedGemm(batch, false, true, m, k, n, g, bd, sharedB ? 0 : k * n, &ga, beta: 0)
+            if ta {
+                // dA[K,M] = (dC · B'ᵀ)ᵀ = B' · dCᵀ
+                Tensor.batchedGemm(batch, tb, true, k, m, n, bd, g, m * n, &ga, beta: 0)
+            } else {
+                // dA[M,K] = dC[M,N] · B'ᵀ
+                Tensor.batchedGemm(batch, false, !tb, m, k, n, g, bd, sharedB ? 0 : k * n, &ga, beta: 0)
+            }
             if sharedB {
                 // dB[K,N] = Σ_batch Aᵀ · dC  — one product over the stacked rows.
                 ad.withUnsafeBufferPointer { ap in g.withUnsafeBufferPointer { gp in gb.withUnsafeMutableBufferPointer { bp in
                     gemm(transA: true, transB: false, m: k, n: n, k: batch * m, a: ap.baseAddress!, lda: k,
                          b: gp.baseAddress!, ldb: n, beta: 0, c: bp.baseAddress!, ldc: n)
                 } } }
+            } else if tb {
+                // dB[N,K] = (A'ᵀ · dC)ᵀ = dCᵀ · A'
+                Tensor.batchedGemm(batch, true, ta, n, k, m, g, ad, m * k, &gb, beta: 0)
             } else {
-                // dB[K,N] = A[M,K]ᵀ · dC[M,N]
-                Tensor.batchedGemm(batch, true, false, k, n, m, ad, g, m * n, &gb, beta: 0)
+                // dB[K,N] = A'ᵀ · dC[M,N]
+                Tensor.batchedGemm(batch, !ta, false, k, n, m, ad, g, m * n, &gb, beta: 0)
             }
             return [ga, gb]
         }

@@ -11,7 +11,7 @@ extension Tensor {
     public func map(_ op: String, _ f: (Float) -> Float,
                     _ derivative: @escaping (Float, Float) -> Float) -> Tensor {
         if count == 0 { return Tensor([], shape: shape) }
-        var out = [Float](repeating: 0, count: count)
+        var out = uninitializedFloats(count)            // every element written below
         data.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBufferPointer { y in
                 let (xp, yp) = (x.baseAddress!, y.baseAddress!)

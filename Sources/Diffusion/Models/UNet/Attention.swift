@@ -24,6 +24,9 @@ func projectQKV(_ x: Tensor, _ toQKV: Conv2d, heads: Int) -> (q: Tensor, k: Tens
 ///     A = softmax_j(qᵢ·kⱼ / √d)                     [B, heads, N, N]   (every pixel looks at every pixel)
 ///     y = Conv1×1(A·v)                               back to [B, dim, H, W]
 ///
+/// The products use `matmul`'s transpose flags (qᵀ·k and v·Aᵀ, the latter giving each head's
+/// output channels-first, ready to reshape) instead of writing the transposes out.
+///
 /// Cost grows with N². Default 4 heads × 32 dimensions. PyTorch names: `to_qkv.weight`
 /// (no bias), `to_out.weight`, `to_out.bias`.
 public final class Attention: Module, UNetLayer {
@@ -44,11 +47,10 @@ public final class Attention: Module, UNetLayer {
         let (b, h, w) = (x.shape[0], x.shape[2], x.shape[3])
         let (query, k, v) = projectQKV(x, toQKV, heads: heads)            // 3 × [B, heads, d, N]
         let q = query * scale                                             // [B, heads, d, N]
-        let sim = q.transpose(2, 3).matmul(k)                             // [B, heads, N, N]  sim_ij = qᵢ·kⱼ
+        let sim = q.matmul(k, transposeSelf: true)                        // [B, heads, N, N]  sim_ij = qᵢ·kⱼ
         let attn = sim.softmax(axis: -1)                                  // [B, heads, N, N]  rows sum to 1
-        let out = attn.matmul(v.transpose(2, 3))                          // [B, heads, N, d]
-        let merged = out.transpose(2, 3).reshape([b, -1, h, w])           // [B, heads·d, H, W]
-        return toOut(merged)                                              // [B, dim, H, W]
+        let out = v.matmul(attn, transposeOther: true)                    // [B, heads, d, N]  out_i = Σ_j A_ij vⱼ
+        return toOut(out.reshape([b, -1, h, w]))                          // [B, dim, H, W]
     }
 }
 
@@ -93,8 +95,8 @@ public final class LinearAttention: Module, UNetLayer {
         let q = query.softmax(axis: -2) * scale                           // [B, heads, d, N]  softmax over d
         let k = key.softmax(axis: -1)                                     // [B, heads, d, N]  softmax over N
         let v = variant == .mindSpore ? value * (1 / Float(h * w)) : value   // [B, heads, e, N]
-        let context = k.matmul(v.transpose(2, 3))                         // [B, heads, d, e]
-        let out = context.transpose(2, 3).matmul(q)                       // [B, heads, e, N]
+        let context = k.matmul(v, transposeOther: true)                   // [B, heads, d, e]  k·vᵀ
+        let out = context.matmul(q, transposeSelf: true)                  // [B, heads, e, N]  contextᵀ·q
         return toOut(out.reshape([b, -1, h, w]))                          // [B, dim, H, W]
     }
 }
