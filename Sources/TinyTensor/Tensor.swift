@@ -13,7 +13,10 @@ public final class Tensor {
     /// The extent of each axis, outermost first. `[]` is a scalar.
     public internal(set) var shape: [Int]
     /// The elements in row-major order; `data.count == shape.product`.
-    public var data: [Float]
+    public var data: [Float] { didSet { version &+= 1 } }
+    /// Counts the changes of `data` (an optimizer step, loading weights). A layer may keep
+    /// something it derived from a parameter, and reuse it while the version is unchanged.
+    public private(set) var version = 0
 
     /// The gradient of the last `backward()` with respect to this tensor (accumulated).
     public var grad: Tensor?

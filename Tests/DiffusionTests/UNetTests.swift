@@ -119,6 +119,26 @@ func checkAgainstPyTorch(_ name: String, _ module: Module, tolerance: Float = 1e
     }
 }
 
+    /// Under `noGrad` the standardised kernel is computed once and reused until the weight
+    /// changes; with gradients on it is computed afresh, with its graph.
+    @Test func standardizedWeightIsReusedOnlyWhileTheWeightIsUnchanged() {
+        var rng = RandomGenerator(seed: 7)
+        let conv = WeightStandardizedConv2d(3, 4, kernelSize: 3, rng: &rng)
+        let fresh = conv.standardizedWeight()                       // grad mode: not cached
+        #expect(fresh.requiresGrad)
+        let first = noGrad { conv.standardizedWeight() }
+        let second = noGrad { conv.standardizedWeight() }
+        #expect(first === second)
+        #expect(first.data == fresh.data)
+        conv.weight.data[5] += 0.5                                  // an optimizer step, a loaded checkpoint
+        let changed = noGrad { conv.standardizedWeight() }
+        #expect(changed !== first && changed.data != first.data)
+        #expect(changed.data == conv.standardizedWeight().data)
+        let x = Tensor.randn([2, 3, 5, 5], using: &rng)
+        let output = noGrad { conv(x) }
+        #expect(output.data == conv(x).data)                        // sampling and training see the same conv
+    }
+
 @Suite struct UNetModelTests {
     func smallUnet(_ block: Unet.BlockKind = .resnet, _ upsample: Unet.UpsampleKind = .nearest,
                    selfCondition: Bool = false, seed: UInt64 = 9) -> Unet {

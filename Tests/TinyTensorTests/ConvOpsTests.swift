@@ -142,6 +142,30 @@ struct ConvOpsFixture {
         check([x]) { Tensor.groupNorm($0[0], groups: 3, weight: nil, bias: nil) }
     }
 
+    /// Softmax along a strided axis (linear attention's softmax over d, lines N apart) runs its
+    /// lanes in SIMD; here against one scalar loop per line with the same operations, bit for bit,
+    /// for lane counts with and without a SIMD remainder and blocks of 256 lines.
+    @Test(arguments: [(2, 32, 784), (3, 5, 17), (1, 7, 256), (2, 1, 300)])
+    func stridedSoftmaxMatchesOneLoopPerLine(_ dims: (Int, Int, Int)) {
+        let (outer, n, inner) = dims
+        var rng = RandomGenerator(seed: 21)
+        let x = Tensor.randn([outer, n, inner], using: &rng) * 3
+        let y = x.softmax(axis: 1).data
+        var expected = [Float](repeating: 0, count: x.count)
+        for o in 0..<outer {
+            for l in 0..<inner {
+                let at = { (k: Int) in (o * n + k) * inner + l }
+                var m = -Float.infinity, total: Float = 0
+                for k in 0..<n { m = Swift.max(m, x.data[at(k)]) }
+                var e = (0..<n).map { x.data[at($0)] - m }
+                _ = e.withUnsafeMutableBufferPointer { VectorKernels.expShifted($0.baseAddress!, n, shift: 0, into: $0.baseAddress!) }
+                for k in 0..<n { total += e[k] }
+                for k in 0..<n { expected[at(k)] = e[k] / total }
+            }
+        }
+        #expect(y.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
+
     @Test func softmaxGradients() {
         let x = randomTensor([3, 4, 5], seed: 13, scale: 2)
         check([x]) { $0[0].softmax(axis: -1) }

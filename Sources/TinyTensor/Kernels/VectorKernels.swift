@@ -135,4 +135,59 @@ enum VectorKernels {
         while i < n { m = Swift.max(m, p[i]); i += 1 }
         return m
     }
+
+    // MARK: Lane-wise loops (softmax along a strided axis)
+    //
+    // Element l of each row belongs to line l; each loop does, lane by lane, exactly what one
+    // scalar loop per line would (the same operations in the same order), 16 lanes at a time.
+
+    /// m[l] = Swift.max(m[l], row[l]) for l < n (row[l] when row[l] ≥ m[l]).
+    @inline(__always) static func maximumInPlace(_ m: UnsafeMutablePointer<Float>, _ row: UnsafePointer<Float>, _ n: Int) {
+        var l = 0
+        while l + 16 <= n {
+            var acc = UnsafeRawPointer(m + l).loadUnaligned(as: SIMD16<Float>.self)
+            let v = UnsafeRawPointer(row + l).loadUnaligned(as: SIMD16<Float>.self)
+            acc.replace(with: v, where: v .>= acc)
+            UnsafeMutableRawPointer(m + l).storeBytes(of: acc, as: SIMD16<Float>.self)
+            l += 16
+        }
+        while l < n { m[l] = Swift.max(m[l], row[l]); l += 1 }
+    }
+
+    /// dst[l] = row[l] − m[l] for l < n.
+    @inline(__always) static func subtract(_ row: UnsafePointer<Float>, _ m: UnsafePointer<Float>,
+                                           into dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        var l = 0
+        while l + 16 <= n {
+            let v = UnsafeRawPointer(row + l).loadUnaligned(as: SIMD16<Float>.self)
+                - UnsafeRawPointer(m + l).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(dst + l).storeBytes(of: v, as: SIMD16<Float>.self)
+            l += 16
+        }
+        while l < n { dst[l] = row[l] - m[l]; l += 1 }
+    }
+
+    /// total[l] += x[l] for l < n.
+    @inline(__always) static func addInPlace(_ total: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+        var l = 0
+        while l + 16 <= n {
+            let v = UnsafeRawPointer(total + l).loadUnaligned(as: SIMD16<Float>.self)
+                + UnsafeRawPointer(x + l).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(total + l).storeBytes(of: v, as: SIMD16<Float>.self)
+            l += 16
+        }
+        while l < n { total[l] += x[l]; l += 1 }
+    }
+
+    /// x[l] /= d[l] for l < n.
+    @inline(__always) static func divideInPlace(_ x: UnsafeMutablePointer<Float>, by d: UnsafePointer<Float>, _ n: Int) {
+        var l = 0
+        while l + 16 <= n {
+            let v = UnsafeRawPointer(x + l).loadUnaligned(as: SIMD16<Float>.self)
+                / UnsafeRawPointer(d + l).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(x + l).storeBytes(of: v, as: SIMD16<Float>.self)
+            l += 16
+        }
+        while l < n { x[l] /= d[l]; l += 1 }
+    }
 }

@@ -57,7 +57,7 @@ struct SoftmaxLayout {
     }
 
     func forward(_ x: [Float], log: Bool) -> [Float] {
-        var out = [Float](repeating: 0, count: x.count)
+        var out = uninitializedFloats(x.count)              // every element written below
         x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { yb in
             let xp = xb.baseAddress!, yp = yb.baseAddress!
             forEachBlock { base, lanes in
@@ -73,24 +73,26 @@ struct SoftmaxLayout {
                     }
                     return
                 }
-                // Rows k of a block: x[base + k·inner ..< + lanes]; per-lane max and sum.
-                var m = [Float](repeating: -.infinity, count: lanes), total = [Float](repeating: 0, count: lanes)
-                for k in 0..<n {
-                    let row = xp + base + k * inner
-                    for l in 0..<lanes { m[l] = Swift.max(m[l], row[l]) }
-                }
-                for k in 0..<n {
-                    let row = xp + base + k * inner, dst = yp + base + k * inner
-                    for l in 0..<lanes { dst[l] = row[l] - m[l] }
-                    _ = VectorKernels.expShifted(dst, lanes, shift: 0, into: dst)
-                    for l in 0..<lanes { total[l] += dst[l] }
-                }
-                for k in 0..<n {
-                    let row = xp + base + k * inner, dst = yp + base + k * inner
-                    if log {
-                        for l in 0..<lanes { dst[l] = row[l] - m[l] - Foundation.log(total[l]) }
-                    } else {
-                        for l in 0..<lanes { dst[l] /= total[l] }
+                // Rows k of a block: x[base + k·inner ..< + lanes]; per-lane max and sum,
+                // the loops over the lanes in SIMD (Kernels/VectorKernels.swift).
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * lanes) { scratch in
+                    let m = scratch.baseAddress!, total = m + lanes
+                    m.initialize(repeating: -.infinity, count: lanes)
+                    total.initialize(repeating: 0, count: lanes)
+                    for k in 0..<n { VectorKernels.maximumInPlace(m, xp + base + k * inner, lanes) }
+                    for k in 0..<n {
+                        let row = xp + base + k * inner, dst = yp + base + k * inner
+                        VectorKernels.subtract(row, m, into: dst, lanes)
+                        _ = VectorKernels.expShifted(dst, lanes, shift: 0, into: dst)
+                        VectorKernels.addInPlace(total, dst, lanes)
+                    }
+                    for k in 0..<n {
+                        let row = xp + base + k * inner, dst = yp + base + k * inner
+                        if log {
+                            for l in 0..<lanes { dst[l] = row[l] - m[l] - Foundation.log(total[l]) }
+                        } else {
+                            VectorKernels.divideInPlace(dst, by: total, lanes)
+                        }
                     }
                 }
             }

@@ -28,11 +28,21 @@ public final class WeightStandardizedConv2d: Module, UNetLayer {
         self.eps = eps
     }
 
+    /// Ŵ as computed by the last call under `noGrad`, and the `weight.version` it came from.
+    /// Sampling runs the network hundreds of times with the same weights; the standardisation
+    /// (nine small reductions and products per conv) is then done once, not at every step.
+    private var inferenceCache: (version: Int, standardized: Tensor)?
+
     /// Ŵ, the standardised kernel `[out, in, k, k]`.
     public func standardizedWeight() -> Tensor {
+        if !GradMode.isEnabled, let cache = inferenceCache, cache.version == weight.version {
+            return cache.standardized                                                    // the same bits as below
+        }
         let mean = weight.mean(axes: [1, 2, 3], keepDims: true)                         // [out, 1, 1, 1]
         let variance = weight.variance(axes: [1, 2, 3], correction: 0, keepDims: true)  // [out, 1, 1, 1]
-        return (weight - mean) * (variance + eps).rsqrt()                               // [out, in, k, k]
+        let standardized = (weight - mean) * (variance + eps).rsqrt()                   // [out, in, k, k]
+        inferenceCache = GradMode.isEnabled ? nil : (weight.version, standardized)      // training keeps the graph
+        return standardized
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
