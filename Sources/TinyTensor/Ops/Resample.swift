@@ -11,13 +11,16 @@ extension Tensor {
         precondition(s >= 1, "upsampleNearest: scale must be ≥ 1, got \(s)")
         let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
         let (oh, ow) = (h * s, w * s)
-        var out = [Float](repeating: 0, count: planes * oh * ow)
-        data.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { yp in
+        var out = uninitializedFloats(planes * oh * ow)                  // every element written below
+        data.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { yb in
+            let (xp, yp) = (xb.baseAddress!, yb.baseAddress!)
             Parallel.forRanges(planes, grain: 16) { range in
                 for p in range {
-                    for y in 0..<oh {
-                        let src = p * h * w + (y / s) * w, dst = p * oh * ow + y * ow
-                        for x in 0..<ow { yp[dst + x] = xp[src + x / s] }
+                    for y in 0..<h {
+                        // One output row from input row y, then s − 1 copies of it.
+                        let src = xp + p * h * w + y * w, row = yp + p * oh * ow + y * s * ow
+                        for x in 0..<w { (row + x * s).update(repeating: src[x], count: s) }
+                        for copy in 1..<s { (row + copy * ow).update(from: row, count: ow) }
                     }
                 }
             }
@@ -50,24 +53,39 @@ extension Tensor {
                      "pixelUnshuffle: height and width \(shape[2])×\(shape[3]) must be divisible by \(r)")
         let (planes, h, w) = (shape[0] * shape[1], shape[2], shape[3])
         let (oh, ow) = (h / r, w / r)
-        // source index of every output element, computed once and used both ways
-        var index = [Int](repeating: 0, count: count)
-        for p in 0..<planes {
-            for p1 in 0..<r {
-                for p2 in 0..<r {
-                    let outPlane = (p * r * r + p1 * r + p2) * oh * ow
-                    for y in 0..<oh {
-                        for x in 0..<ow { index[outPlane + y * ow + x] = p * h * w + (y * r + p1) * w + x * r + p2 }
+        let outShape = [shape[0], shape[1] * r * r, oh, ow]               // [B, C·r², H/r, W/r]
+        // Output plane (p, p1, p2) holds input pixels (y·r + p1, x·r + p2) of input plane p.
+        // Forward: `from` is x and `to` the output; backward: `from` is the output's gradient and
+        // `to` the input's (each input element receives exactly one output element's gradient).
+        func shuffle(_ from: UnsafePointer<Float>, _ to: UnsafeMutablePointer<Float>, forward: Bool) {
+            Parallel.forRanges(planes, grain: 4) { range in
+                for p in range {
+                    for p1 in 0..<r {
+                        for p2 in 0..<r {
+                            let outPlane = (p * r * r + p1 * r + p2) * oh * ow
+                            for y in 0..<oh {
+                                let i = p * h * w + (y * r + p1) * w + p2, o = outPlane + y * ow
+                                if forward {
+                                    for x in 0..<ow { to[o + x] = from[i + x * r] }
+                                } else {
+                                    for x in 0..<ow { to[i + x * r] = from[o + x] }
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        let out = index.map { data[$0] }
-        let outShape = [shape[0], shape[1] * r * r, oh, ow]               // [B, C·r², H/r, W/r]
+        var out = uninitializedFloats(count)                              // every element written below
+        data.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { yb in
+            shuffle(xb.baseAddress!, yb.baseAddress!, forward: true)
+        } }
         let n = count
         return Tensor.record(out, shape: outShape, inputs: [self], op: "pixelUnshuffle") { g in
-            var dx = [Float](repeating: 0, count: n)
-            for (o, i) in index.enumerated() { dx[i] = g[o] }
+            var dx = uninitializedFloats(n)                                // every element written below
+            g.withUnsafeBufferPointer { gb in dx.withUnsafeMutableBufferPointer { db in
+                shuffle(gb.baseAddress!, db.baseAddress!, forward: false)
+            } }
             return [dx]
         }
     }
