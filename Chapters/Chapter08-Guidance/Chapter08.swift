@@ -77,7 +77,18 @@ struct Chapter08: ParsableCommand {
               + "label dropout \(loaded.recipe.labelDropout ?? 0); sampling with DDIM, \(stepCount) steps"
               + (clip ? ", x̂_0 clipped to [−1, 1]" : ""))
         let evaluation: CourseEvaluator
-        do { evaluation = try CourseEvaluator(quick: common.quick) } catch { throw ChapterError("\(error)") }
+        let test: FashionMNIST
+        do {
+            evaluation = try CourseEvaluator(quick: common.quick)
+            test = try FashionMNIST(split: .test, limit: common.quick ? 1000 : nil)
+        } catch { throw ChapterError("\(error)") }
+        // The judge: how often Chapter 6's classifier is right on real test images, class by class.
+        let testLabels = test.labels.map(Int.init)
+        let realPredicted = evaluation.evaluation.classifier.predict(test.images(Array(0..<test.count)))
+        let realClassAccuracy = perClassAccuracy(predicted: realPredicted, labels: testLabels)
+        let realAccuracy = Double(zip(realPredicted, testLabels).filter { $0 == $1 }.count) / Double(test.count)
+        print(String(format: "the judge, Chapter 6's classifier, on %d real test images: %.1f %% right; weakest: ",
+                     test.count, 100 * realAccuracy) + weakest(realClassAccuracy))
 
         // Every sampler below starts from the same x_T: image i asks for class i mod 10.
         var noiseRng = RandomGenerator(seed: common.seed &+ 8)
@@ -143,7 +154,8 @@ struct Chapter08: ParsableCommand {
         try GIFWriter.write(frames: canvases, delays: Array(repeating: 8, count: canvases.count - 1) + [250],
                             to: out.file("sneaker.gif"))
         try out.writeJSON(Summary(source: "recipe \(loaded.recipe.name), step \(loaded.step)", samplesPerScale: n,
-                                  ddimSteps: stepCount, clipped: clip ? true : nil, rows: rows), to: "metrics.json")
+                                  ddimSteps: stepCount, clipped: clip ? true : nil,
+                                  realClassAccuracy: realClassAccuracy, rows: rows), to: "metrics.json")
         print("wrote \(out.display("sneaker.gif"))\nwrote \(out.display("metrics.json"))")
     }
 }

@@ -18,6 +18,8 @@ struct Row: Codable {
     /// pixels past the data's range (a good sample's background only jitters around −1).
     let saturated: Double
     let shares: [Double]
+    /// For each class, the fraction of the samples asked for it that the classifier puts in it.
+    let classAccuracy: [Double]?
 }
 
 struct Summary: Codable {
@@ -26,7 +28,22 @@ struct Summary: Codable {
     let ddimSteps: Int
     /// true when x̂_0 was clipped to [−1, 1] at every step (`--clip`); left out otherwise.
     let clipped: Bool?
+    /// The judge itself: the classifier's accuracy per class on the real test images.
+    let realClassAccuracy: [Double]?
     let rows: [Row]
+}
+
+/// For each class c, the fraction of the items labelled c that are predicted c.
+func perClassAccuracy(predicted: [Int], labels: [Int], classes: Int = 10) -> [Double] {
+    var right = [Int](repeating: 0, count: classes), total = right
+    for (p, l) in zip(predicted, labels) { total[l] += 1; if p == l { right[l] += 1 } }
+    return zip(right, total).map { $1 == 0 ? 0 : Double($0) / Double($1) }
+}
+
+/// "Ankle boot 62 %, Bag 85 %": the `count` classes with the lowest accuracy.
+func weakest(_ accuracy: [Double], count: Int = 3) -> String {
+    accuracy.enumerated().sorted { $0.element < $1.element }.prefix(count)
+        .map { String(format: "%@ %.0f %%", FashionMNIST.classNames[$0.offset], 100 * $0.element) }.joined(separator: ", ")
 }
 
 /// Accuracy against the asked labels, classifier-FID, and the pixels out of range, printed and returned.
@@ -36,11 +53,13 @@ func measure(_ guidance: String, _ scale: Double, _ x: Tensor, asked: [Int], _ e
     let accuracy = Double(zip(predicted, asked).filter { $0 == $1 }.count) / Double(asked.count)
     let report = evaluation.report(x)
     let saturated = Double(x.data.filter { abs($0) > 1.1 }.count) / Double(x.count)
+    let byClass = perClassAccuracy(predicted: predicted, labels: asked)
     print("  " + guidance.padding(toLength: 16, withPad: " ", startingAt: 0)
           + String(format: "scale %5.1f   accuracy %5.1f %%   FID %7.2f (floor %.2f)   saturated (|x| > 1.1) %5.2f %%   %5.1f s",
-                   scale, 100 * accuracy, report.fid, report.floor, 100 * saturated, seconds))
+                   scale, 100 * accuracy, report.fid, report.floor, 100 * saturated, seconds)
+          + "\n" + String(repeating: " ", count: 18) + "weakest: " + weakest(byClass))
     return Row(guidance: guidance, scale: scale, accuracy: accuracy, fid: report.fid, floor: report.floor,
-               saturated: saturated, shares: report.shares)
+               saturated: saturated, shares: report.shares, classAccuracy: byClass)
 }
 
 /// "0,1,3" → [0, 1, 3]: guidance scales between −100 and 100.

@@ -27,7 +27,13 @@ import Testing
         for row in rows {
             let accuracy = try #require(row["accuracy"] as? Double)
             #expect(accuracy >= 0 && accuracy <= 1)
+            // Per class: 20 samples ask for each class twice, so the mean of the ten is the accuracy.
+            let byClass = try #require(row["classAccuracy"] as? [Double])
+            #expect(byClass.count == 10 && abs(byClass.reduce(0, +) / 10 - accuracy) < 1e-9)
         }
+        let judge = try #require(json["realClassAccuracy"] as? [Double])
+        #expect(judge.count == 10 && judge.reduce(0, +) / 10 > 0.8, "\(judge)")   // the committed classifier is ~92 % right
+        #expect(run.stdout.contains("the judge, Chapter 6's classifier, on 1000 real test images"))
         // Again into the same folder: the classifier is loaded, not retrained, and every file is the same.
         let before = try Data(contentsOf: run.output.appendingPathComponent("metrics.json"))
         let again = try ChapterRunner.run(Self.name, args + ["--threads", "1"], output: run.output)

@@ -89,7 +89,7 @@ extension GroupNormKernel {
     /// `forward` on arrays: returns y [B, C, plane] and the per-(b, g) mean and 1/√(σ² + ε).
     static func forward(_ x: [Float], batch: Int, channels: Int, plane: Int, groups: Int, eps: Float,
                         gamma: [Float]?, beta: [Float]?) -> (y: [Float], mean: [Float], rstd: [Float]) {
-        var y = [Float](repeating: 0, count: x.count)
+        var y = uninitializedFloats(x.count)            // every element written by `forward`
         var mean = [Float](repeating: 0, count: batch * groups), rstd = mean
         x.withUnsafeBufferPointer { x in
         withOptionalPointer(gamma) { gamma in

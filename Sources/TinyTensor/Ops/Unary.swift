@@ -22,7 +22,7 @@ extension Tensor {
         }
         let x = data
         return Tensor.record(out, shape: shape, inputs: [self], op: op) { g in
-            var gx = [Float](repeating: 0, count: g.count)
+            var gx = uninitializedFloats(g.count)       // every element written below
             x.withUnsafeBufferPointer { xb in out.withUnsafeBufferPointer { ob in g.withUnsafeBufferPointer { gb in
                 gx.withUnsafeMutableBufferPointer { db in
                     let (xp, yp, gp, dp) = (xb.baseAddress!, ob.baseAddress!, gb.baseAddress!, db.baseAddress!)
@@ -71,13 +71,13 @@ extension Tensor {
     /// SiLU(x) = x·σ(x) (a.k.a. swish), d/dx = σ(x)(1 + x(1 − σ(x))).
     /// (Vectorised in Kernels/SiLUKernel.swift: it runs ~45 times per U-Net step.)
     public func silu() -> Tensor {
-        var out = [Float](repeating: 0, count: count)
+        var out = uninitializedFloats(count)            // every element written by the kernel
         data.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in
             SiLUKernel.forward(x.baseAddress!, y.baseAddress!, count)
         } }
         let x = data
         return Tensor.record(out, shape: shape, inputs: [self], op: "silu") { g in
-            var gx = [Float](repeating: 0, count: g.count)
+            var gx = uninitializedFloats(g.count)       // every element written by the kernel
             x.withUnsafeBufferPointer { xb in g.withUnsafeBufferPointer { gb in gx.withUnsafeMutableBufferPointer { db in
                 SiLUKernel.backward(xb.baseAddress!, gb.baseAddress!, db.baseAddress!, g.count)
             } } }
