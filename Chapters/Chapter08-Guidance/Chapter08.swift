@@ -137,6 +137,12 @@ struct Chapter08: ParsableCommand {
         print("wrote \(out.display("classifier_grids.png"))")
         print("\nclassifier guidance, \(n) images per scale:")
         for s in classifierSweep {
+            // s = 0 samples ε_∅ alone: exactly the images of w = 0, so that row is reused, not sampled again.
+            if s == 0, let unguided = rows.first(where: { $0.scale == 0 }) {
+                rows.append(unguided.relabelled("classifier"))
+                print("  classifier      scale   0.0   the images of w = 0 (ε_∅ alone), not sampled twice")
+                continue
+            }
             let clock = Stopwatch()
             rows.append(measure("classifier", s, guided(s, xT, asked), asked: asked, evaluation, seconds: clock.seconds))
         }

@@ -20,6 +20,12 @@ struct Row: Codable {
     let shares: [Double]
     /// For each class, the fraction of the samples asked for it that the classifier puts in it.
     let classAccuracy: [Double]?
+
+    /// The same measurement under another guidance's name.
+    func relabelled(_ name: String) -> Row {
+        Row(guidance: name, scale: scale, accuracy: accuracy, fid: fid, floor: floor, saturated: saturated,
+            shares: shares, classAccuracy: classAccuracy)
+    }
 }
 
 struct Summary: Codable {

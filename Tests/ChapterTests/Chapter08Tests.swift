@@ -31,6 +31,10 @@ import Testing
             let byClass = try #require(row["classAccuracy"] as? [Double])
             #expect(byClass.count == 10 && abs(byClass.reduce(0, +) / 10 - accuracy) < 1e-9)
         }
+        // s = 0 is w = 0's images (ε_∅ alone): reused, not sampled again.
+        let unguided = rows.filter { $0["scale"] as? Double == 0 }
+        #expect(unguided.count == 2 && unguided[0]["fid"] as? Double == unguided[1]["fid"] as? Double)
+        #expect(run.stdout.contains("not sampled twice"))
         let judge = try #require(json["realClassAccuracy"] as? [Double])
         #expect(judge.count == 10 && judge.reduce(0, +) / 10 > 0.8, "\(judge)")   // the committed classifier is ~92 % right
         #expect(run.stdout.contains("the judge, Chapter 6's classifier, on 1000 real test images"))
