@@ -77,12 +77,9 @@ struct Chapter08: ParsableCommand {
               + "label dropout \(loaded.recipe.labelDropout ?? 0); sampling with DDIM, \(stepCount) steps"
               + (clip ? ", x̂_0 clipped to [−1, 1]" : ""))
         let evaluation: CourseEvaluator
-        let test: FashionMNIST
-        do {
-            evaluation = try CourseEvaluator(quick: common.quick)
-            test = try FashionMNIST(split: .test, limit: common.quick ? 1000 : nil)
-        } catch { throw ChapterError("\(error)") }
+        do { evaluation = try CourseEvaluator(quick: common.quick) } catch { throw ChapterError("\(error)") }
         // The judge: how often Chapter 6's classifier is right on real test images, class by class.
+        let test = evaluation.test
         let testLabels = test.labels.map(Int.init)
         let realPredicted = evaluation.evaluation.classifier.predict(test.images(Array(0..<test.count)))
         let realClassAccuracy = perClassAccuracy(predicted: realPredicted, labels: testLabels)
@@ -138,7 +135,7 @@ struct Chapter08: ParsableCommand {
         print("\nclassifier guidance, \(n) images per scale:")
         for s in classifierSweep {
             // s = 0 samples ε_∅ alone: exactly the images of w = 0, so that row is reused, not sampled again.
-            if s == 0, let unguided = rows.first(where: { $0.scale == 0 }) {
+            if s == 0, let unguided = rows.first(where: { $0.guidance == "classifier-free" && $0.scale == 0 }) {
                 rows.append(unguided.relabelled("classifier"))
                 print("  classifier      scale   0.0   the images of w = 0 (ε_∅ alone), not sampled twice")
                 continue

@@ -129,10 +129,12 @@ extension FashionClassifier {
 public struct CourseEvaluator {
     public let evaluation: FashionEvaluation
     public let train: FashionMNIST
+    /// The test images the feature statistics come from.
+    public let test: FashionMNIST
 
     public init(quick: Bool, classifierPath: String = FashionClassifier.defaultPath) throws {
         let classifier = try FashionClassifier.load(from: URL(fileURLWithPath: classifierPath))
-        let test = try FashionMNIST(split: .test, limit: quick ? 1000 : nil)
+        test = try FashionMNIST(split: .test, limit: quick ? 1000 : nil)
         train = try FashionMNIST(split: .train, limit: quick ? 2048 : nil)
         evaluation = try FashionEvaluation(classifier: classifier, test: test)
     }

@@ -168,7 +168,7 @@ extension Tensor {
         let extents = tensors.map { $0.shape[a] }
         let total = extents.reduce(0, +)
         var outShape = first.shape; outShape[a] = total
-        var out = uninitializedFloats(outShape.product)                   // the runs below tile it exactly
+        var out = uninitializedFloats(outShape.product)                   // every element written below
         // Each tensor is `outer` runs of e·inner floats, placed total·inner apart in the output
         // at its offset (the shapes were checked above, so the runs tile the output exactly).
         var offset = 0
