@@ -13,6 +13,13 @@ posterior variance. After training it samples N images and writes them as safete
         --output /tmp/torch-tutorial-seed0.safetensors
     swift run -c release Chapter06-FashionMNIST --evaluate /tmp/torch-tutorial-seed0.safetensors
 
+or keep the weights and sample them with Chapter 6's own sampler (the same x_T as a Swift run):
+
+    python3 Benchmarks/reference/torch_train_fashion.py --epochs 1 --samples 0 --seed 0 \
+        --weights /tmp/torch-tutorial-seed0-unet.safetensors
+    swift run -c release Chapter06-FashionMNIST --recipe tutorial --sample-only \
+        --checkpoint /tmp/torch-tutorial-seed0-unet.safetensors --samples 256 --output /tmp/torch-s0
+
 About 2.5-4 s per step on 2 cores of a Zen 4 (469 steps an epoch), plus ~1 min per 100 samples.
 """
 import argparse
@@ -33,8 +40,12 @@ parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--limit", type=int, default=None, help="first N training images only")
 parser.add_argument("--data", default=os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist"))
-parser.add_argument("--output", required=True)
+parser.add_argument("--output", help="safetensors file for the samples")
+parser.add_argument("--weights", help="also save the trained state_dict here (safetensors, PyTorch's names), "
+                    "for Chapter 6's --sample-only --checkpoint")
 args = parser.parse_args()
+if args.samples > 0 and not args.output:
+    parser.error("--output is required unless --samples 0")
 
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
@@ -104,6 +115,10 @@ for epoch in range(args.epochs):
             print(f"step {step}/{steps_per_epoch * args.epochs} loss {loss.item():.4f} "
                   f"{elapsed / step:.2f} s/step", flush=True)
 train_seconds = time.time() - start
+if args.weights:
+    reference.save_safetensors({k: v.detach().contiguous() for k, v in model.state_dict().items()}, args.weights,
+                               metadata={"source": "torch_train_fashion.py", "epochs": str(args.epochs),
+                                         "seed": str(args.seed), "steps": str(step)})
 
 model.eval()
 start = time.time()
@@ -114,10 +129,10 @@ for s in range(0, args.samples, 128):
     for i in reversed(range(T)):
         x = p_sample(model, x, torch.full((n,), i, dtype=torch.long), i)
     samples.append(x)
-samples = torch.cat(samples)
 sample_seconds = time.time() - start
-reference.save_safetensors({"samples": samples.contiguous()}, args.output,
-                           metadata={"source": "torch_train_fashion.py", "epochs": str(args.epochs),
-                                     "seed": str(args.seed), "steps": str(step)})
+if samples:
+    reference.save_safetensors({"samples": torch.cat(samples).contiguous()}, args.output,
+                               metadata={"source": "torch_train_fashion.py", "epochs": str(args.epochs),
+                                         "seed": str(args.seed), "steps": str(step)})
 print(json.dumps({"torch": torch.__version__, "steps": step, "train_seconds": train_seconds,
                   "sample_seconds": sample_seconds, "samples": args.samples, "output": args.output}))

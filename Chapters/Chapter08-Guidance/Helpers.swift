@@ -10,8 +10,11 @@ import TinyTensor
 struct Row: Codable {
     let guidance: String
     let scale: Double
-    /// The fraction of samples Chapter 6's classifier puts in the class that was asked for.
+    /// The fraction of samples Chapter 6's classifier puts in the class that was asked for, each
+    /// sample judged as drawn and mirrored (`predictEitherWay`: the model draws shoes either way).
     let accuracy: Double
+    /// The same with the samples judged only as drawn (`predict`), which calls mirrored shoes bags.
+    let accuracyAsDrawn: Double?
     let fid: Double
     let floor: Double
     /// The fraction of pixels more than 0.1 beyond black or white, |x| > 1.1: over-guidance pushes
@@ -23,8 +26,8 @@ struct Row: Codable {
 
     /// The same measurement under another guidance's name.
     func relabelled(_ name: String) -> Row {
-        Row(guidance: name, scale: scale, accuracy: accuracy, fid: fid, floor: floor, saturated: saturated,
-            shares: shares, classAccuracy: classAccuracy)
+        Row(guidance: name, scale: scale, accuracy: accuracy, accuracyAsDrawn: accuracyAsDrawn, fid: fid, floor: floor,
+            saturated: saturated, shares: shares, classAccuracy: classAccuracy)
     }
 }
 
@@ -34,8 +37,10 @@ struct Summary: Codable {
     let ddimSteps: Int
     /// true when x̂_0 was clipped to [−1, 1] at every step (`--clip`); left out otherwise.
     let clipped: Bool?
-    /// The judge itself: the classifier's accuracy per class on the real test images.
+    /// The judge itself: the classifier's accuracy per class on the real test images, judged
+    /// either way (as the samples are), and as they are (`predict`).
     let realClassAccuracy: [Double]?
+    let realClassAccuracyAsDrawn: [Double]?
     let rows: [Row]
 }
 
@@ -55,16 +60,18 @@ func weakest(_ accuracy: [Double], count: Int = 3) -> String {
 /// Accuracy against the asked labels, classifier-FID, and the pixels out of range, printed and returned.
 func measure(_ guidance: String, _ scale: Double, _ x: Tensor, asked: [Int], _ evaluation: CourseEvaluator,
              seconds: Double) -> Row {
-    let predicted = evaluation.evaluation.classifier.predict(x)
+    let predicted = evaluation.evaluation.classifier.predictEitherWay(x)
     let accuracy = Double(zip(predicted, asked).filter { $0 == $1 }.count) / Double(asked.count)
+    let asDrawn = evaluation.evaluation.classifier.predict(x)
+    let accuracyAsDrawn = Double(zip(asDrawn, asked).filter { $0 == $1 }.count) / Double(asked.count)
     let report = evaluation.report(x)
     let saturated = Double(x.data.filter { abs($0) > 1.1 }.count) / Double(x.count)
     let byClass = perClassAccuracy(predicted: predicted, labels: asked)
     print("  " + guidance.padding(toLength: 16, withPad: " ", startingAt: 0)
-          + String(format: "scale %5.1f   accuracy %5.1f %%   FID %7.2f (floor %.2f)   saturated (|x| > 1.1) %5.2f %%   %5.1f s",
-                   scale, 100 * accuracy, report.fid, report.floor, 100 * saturated, seconds)
+          + String(format: "scale %5.1f   accuracy %5.1f %% (as drawn %5.1f %%)   FID %7.2f (floor %.2f)   saturated (|x| > 1.1) %5.2f %%   %5.1f s",
+                   scale, 100 * accuracy, 100 * accuracyAsDrawn, report.fid, report.floor, 100 * saturated, seconds)
           + "\n" + String(repeating: " ", count: 18) + "weakest: " + weakest(byClass))
-    return Row(guidance: guidance, scale: scale, accuracy: accuracy, fid: report.fid, floor: report.floor,
+    return Row(guidance: guidance, scale: scale, accuracy: accuracy, accuracyAsDrawn: accuracyAsDrawn, fid: report.fid, floor: report.floor,
                saturated: saturated, shares: report.shares, classAccuracy: byClass)
 }
 
@@ -151,9 +158,13 @@ func tradeoffFigure(_ rows: [Row]) -> Figure {
         guard !r.isEmpty else { continue }
         let xs = r.map(\.scale)
         let (left, right) = (fig[k, 0], fig[k, 1])
-        left.line(xs, r.map { 100 * $0.accuracy }, color: .tab(k))
+        left.line(xs, r.map { 100 * $0.accuracy }, label: "judged either way", color: .tab(k))
         left.markers(xs, r.map { 100 * $0.accuracy }, marker: .disc, color: .tab(k), size: 5, width: 1)
+        if r.allSatisfy({ $0.accuracyAsDrawn != nil }) {
+            left.line(xs, r.map { 100 * $0.accuracyAsDrawn! }, label: "as drawn (mirrored shoes: bags)", color: .gray(0.5), dash: [6, 4])
+        }
         left.title = "\(kind) guidance: the asked class (Chapter 6's classifier)"
+        left.legend = .best
         left.xLabel = "guidance scale \(symbol)"
         left.yLabel = "accuracy (%)"
         left.yLimits = 0...100

@@ -24,6 +24,8 @@ import Testing
         let metrics = try #require(json as? [String: Any])
         let shares = try #require(metrics["classShares"] as? [String: Double])
         #expect(shares.count == 10 && Swift.abs(shares.values.reduce(0, +) - 1) < 1e-9)
+        let asDrawn = try #require(metrics["classSharesAsDrawn"] as? [String: Double])
+        #expect(asDrawn.count == 10 && Swift.abs(asDrawn.values.reduce(0, +) - 1) < 1e-9)
         #expect((metrics["samples"] as? Int) == 4)
         #expect(((metrics["classifierFID"] as? Double) ?? -1) >= 0 && ((metrics["realDataFloor"] as? Double) ?? -1) >= 0)
 

@@ -26,7 +26,8 @@ import Testing
         #expect(rows.count == 3 + 2)
         for row in rows {
             let accuracy = try #require(row["accuracy"] as? Double)
-            #expect(accuracy >= 0 && accuracy <= 1)
+            let asDrawn = try #require(row["accuracyAsDrawn"] as? Double)
+            #expect(accuracy >= 0 && accuracy <= 1 && asDrawn >= 0 && asDrawn <= 1)
             // Per class: 20 samples ask for each class twice, so the mean of the ten is the accuracy.
             let byClass = try #require(row["classAccuracy"] as? [Double])
             #expect(byClass.count == 10 && abs(byClass.reduce(0, +) / 10 - accuracy) < 1e-9)
@@ -36,7 +37,9 @@ import Testing
         #expect(unguided.count == 2 && unguided[0]["fid"] as? Double == unguided[1]["fid"] as? Double)
         #expect(run.stdout.contains("not sampled twice"))
         let judge = try #require(json["realClassAccuracy"] as? [Double])
-        #expect(judge.count == 10 && judge.reduce(0, +) / 10 > 0.8, "\(judge)")   // the committed classifier is ~92 % right
+        #expect(judge.count == 10 && judge.reduce(0, +) / 10 > 0.8, "\(judge)")   // the committed classifier is ~91 % right either way
+        let judgeAsDrawn = try #require(json["realClassAccuracyAsDrawn"] as? [Double])
+        #expect(judgeAsDrawn.count == 10 && judgeAsDrawn[9] > 0.8, "\(judgeAsDrawn)")   // and knows (unmirrored) ankle boots
         #expect(run.stdout.contains("the judge, Chapter 6's classifier, on 1000 real test images"))
         // Again into the same folder: the classifier is loaded, not retrained, and every file is the same.
         let before = try Data(contentsOf: run.output.appendingPathComponent("metrics.json"))

@@ -48,6 +48,22 @@ func relativeDifference(_ a: [Double], _ b: [Double]) -> Double {
         #expect(model.predict(x, batchSize: 2) == model(x).argmax(axis: 1))
     }
 
+    @Test func predictEitherWayGivesAnImageAndItsMirrorOneClass() {
+        var rng = RandomGenerator(seed: 7)
+        let model = FashionClassifier(rng: &rng)
+        let x = Tensor.rand([6, 1, 28, 28], low: -1, high: 1, using: &rng)             // [6, 1, 28, 28]
+        let mirrored = ImageTransforms.horizontalFlip(x, where: [Bool](repeating: true, count: 6))
+        let eitherWay = model.predictEitherWay(x, batchSize: 4)
+        #expect(eitherWay == model.predictEitherWay(mirrored, batchSize: 4))
+        // The rule itself: argmax of the summed log-probabilities of the two views.
+        let score = noGrad { model(x).logSoftmax(axis: 1) + model(mirrored).logSoftmax(axis: 1) }   // [6, 10]
+        #expect(eitherWay == score.argmax(axis: 1))
+        // A left-right symmetric image is judged as `predict` judges it.
+        let symmetric = Tensor(x.data.enumerated().map { i, v in i % 28 < 14 ? v : x.data[i - (i % 28) + 27 - i % 28] },
+                               shape: [6, 1, 28, 28])
+        #expect(model.predictEitherWay(symmetric) == model.predict(symmetric))
+    }
+
     @Test func horizontalFlipMirrorsRows() {
         var rng = RandomGenerator(seed: 5)
         let x = Tensor((0..<(8 * 28 * 28)).map { Float($0) }, shape: [8, 1, 28, 28])

@@ -65,6 +65,27 @@ public final class FashionClassifier: Module {
         return out
     }
 
+    /// The predicted class of every image judged as drawn and mirrored left-right:
+    ///
+    ///     ŷ = argmax_k [ log p(k | x) + log p(k | x̄) ],   x̄ = x with its columns reversed
+    ///
+    /// Why: every shoe in Fashion-MNIST points left, and this classifier was trained without
+    /// flips, so it does not know a mirrored shoe (of the 1,000 test ankle boots mirrored, it
+    /// recognises none and calls 81 % of them bags; mirrored sandals and sneakers: 39 % and 52 %).
+    /// The diffusion models train on images flipped with p = ½ (the post's RandomHorizontalFlip)
+    /// and draw shoes pointing either way, which `predict` would count as bags. This rule gives an
+    /// image and its mirror the same class: 91.0 % right on the test images, mirrored or not,
+    /// against 92.3 % for `predict` on the images as they are (measured with the committed weights).
+    public func predictEitherWay(_ images: Tensor, batchSize: Int = 500) -> [Int] {
+        var out: [Int] = []
+        forEachBatch(images, batchSize: batchSize) { batch in
+            let mirrored = ImageTransforms.horizontalFlip(batch, where: [Bool](repeating: true, count: batch.shape[0]))
+            let score = self(batch).logSoftmax(axis: 1) + self(mirrored).logSoftmax(axis: 1)   // [b, 10]
+            out += score.argmax(axis: 1)
+        }
+        return out
+    }
+
     /// The features of every image, in batches without a graph: [N, 1, 28, 28] → [N, 128].
     public func featureMatrix(_ images: Tensor, batchSize: Int = 500) -> Tensor {
         var data: [Float] = []

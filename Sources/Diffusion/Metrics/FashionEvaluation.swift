@@ -50,7 +50,8 @@ public struct FashionEvaluation {
         self.init(classifier: classifier, reference: stats)
     }
 
-    /// share_k = #{samples predicted as class k} / N, k = 0..<10 (sums to 1).
+    /// share_k = #{samples predicted as class k} / N, k = 0..<10 (sums to 1), each sample judged
+    /// as drawn and mirrored (`predictEitherWay`: the models draw shoes pointing either way).
     /// samples: [N, 1, 28, 28] in [−1, 1].
     public func classShares(samples: Tensor) -> [Double] { classifier.classShares(samples: samples) }
 
@@ -104,10 +105,11 @@ public struct FashionEvaluation {
 }
 
 extension FashionClassifier {
-    /// share_k = #{i : argmax f(xᵢ) = k} / N for the 10 classes. samples: [N, 1, 28, 28].
+    /// share_k = #{i : ŷᵢ = k} / N for the 10 classes, ŷ from `predictEitherWay` (an image and its
+    /// mirror count as the same class). samples: [N, 1, 28, 28].
     public func classShares(samples: Tensor, batchSize: Int = 500) -> [Double] {
         var tally = [Int](repeating: 0, count: FashionClassifier.classCount)
-        for k in predict(samples, batchSize: batchSize) { tally[k] += 1 }
+        for k in predictEitherWay(samples, batchSize: batchSize) { tally[k] += 1 }
         let n = Double(Swift.max(1, samples.shape[0]))
         return tally.map { Double($0) / n }
     }
