@@ -6,7 +6,8 @@
 # Other targets: make build, make bench, make fixtures (needs python3 + torch), make clean,
 # make fuzz FUZZ_MINUTES=10 (libFuzzer on the IDX, PNG and safetensors readers).
 # make bench-avx2 / make test-avx2 build for x86-64-v3 (AVX2 + FMA, no AVX-512) in .build-avx2
-# and run the benchmarks / the test suite there (the AVX2 code path, on any x86-64 machine with AVX2).
+# and run the benchmarks / the test suite there (the AVX2 code path, on any x86-64 machine with AVX2;
+# bench-avx2 limits numpy's and PyTorch's kernels to AVX2 too). BENCH_ARGS="unet sample" picks sections.
 
 SWIFT      ?= swift
 APT_PKGS   := libpng-dev libgif-dev pkg-config zlib1g-dev dataset-fashion-mnist
@@ -48,15 +49,19 @@ test: deps
 	$(SWIFT) test $(TEST_FLAGS)
 
 bench: build
-	./.build/release/Benchmarks
+	./.build/release/Benchmarks $(BENCH_ARGS)
 
 ## The AVX2 build (TINYTENSOR_MARCH is read by Package.swift), in its own scratch folder.
 AVX2 := TINYTENSOR_MARCH=x86-64-v3
 AVX2_SCRATCH := --scratch-path .build-avx2
 
+## The references limited to AVX2 as well (PyTorch's ATen and oneDNN kernels, MKL, OpenBLAS), so
+## that an AVX-512 machine compares like with like; the benchmark prints the ISA each one ran.
+AVX2_REFERENCES := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 OPENBLAS_CORETYPE=Haswell
+
 bench-avx2: deps
 	$(AVX2) $(SWIFT) build -c release $(AVX2_SCRATCH)
-	./.build-avx2/release/Benchmarks
+	$(AVX2_REFERENCES) ./.build-avx2/release/Benchmarks $(BENCH_ARGS)
 
 test-avx2: deps
 	$(AVX2) $(SWIFT) build $(TEST_FLAGS) $(AVX2_SCRATCH)

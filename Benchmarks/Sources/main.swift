@@ -81,9 +81,24 @@ func cpuModel() -> String {
     if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
        let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
        let colon = line.firstIndex(of: ":") {
-        let flags = info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ") ?? []
+        let lines = info.split(separator: "\n")
+        let flags = lines.first { $0.hasPrefix("flags") }?.split(separator: " ") ?? []
         let simd = flags.contains("avx512f") ? "AVX-512" : flags.contains("avx2") ? "AVX2" : "no AVX2"
-        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) + " (has \(simd))"
+        // A VM often names only "AMD EPYC": the family and model say which generation it is.
+        func field(_ name: String) -> Int? {
+            lines.first { $0.hasPrefix(name) && $0.dropFirst(name.count).first.map { $0 == " " || $0 == "\t" } == true }
+                .flatMap { $0.split(separator: ":").last }.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        var generation = ""
+        if let family = field("cpu family"), let model = field("model") {
+            generation = ", family \(family) model \(model)"
+            if line.contains("AMD") {
+                let zen = family == 26 ? "Zen 5" : family == 23 ? "Zen / Zen 2"
+                    : family == 25 ? ((0x10...0x1f).contains(model) || (0x60...0xaf).contains(model) ? "Zen 4" : "Zen 3") : nil
+                if let zen { generation += " (\(zen))" }
+            }
+        }
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) + generation + ", has \(simd)"
     }
     #if arch(arm64)
     return "arm64"

@@ -21,6 +21,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
+import timing
 from timing import measure
 
 
@@ -62,7 +63,7 @@ def main():
     for case in json.loads(sys.argv[2]):
         best, median = measure(make_case(case))
         results.append({"name": case["name"], "best": best, "median": median})
-    print(json.dumps({"torch": torch.__version__, "results": results}))
+    print(json.dumps({"torch": timing.torch_build(), "results": results}))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import sys
 import torch
 from torch import nn
 
+import timing
 from timing import measure
 
 
@@ -85,7 +86,7 @@ def main():
 
     def as_dict(best_median):
         return {"best": best_median[0], "median": best_median[1]}
-    result = {"torch": torch.__version__, "train_step": as_dict(measure(train_step)),
+    result = {"torch": timing.torch_build(), "train_step": as_dict(measure(train_step)),
               "sample": as_dict(measure(sample, warmup=1, samples=3, min_sample_seconds=0))}
     print(json.dumps(result))
 

@@ -28,6 +28,7 @@ args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
 from unet_reference import reference  # noqa: E402  (the model of make_unet_fixture.py)
+import timing  # noqa: E402
 
 torch.manual_seed(0)
 model = reference.fashion_unet().eval()
@@ -54,4 +55,4 @@ with torch.no_grad():
         mean = (1 / alphas[i].sqrt()) * (img - betas[i] * model(img, tt) / (1 - ac[i]).sqrt())
         img = mean if i == 0 else mean + posterior_variance[i].sqrt() * torch.randn_like(img)
     whole = time.perf_counter() - t0
-print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "forward": forward, "whole": whole}))
+print(json.dumps({"torch": timing.torch_build(), "threads": torch.get_num_threads(), "forward": forward, "whole": whole}))

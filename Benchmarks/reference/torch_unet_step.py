@@ -32,6 +32,7 @@ args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
 from unet_reference import seeds  # noqa: E402  (the models of the fixture scripts)
+import timing  # noqa: E402
 
 torch.manual_seed(0)
 model = seeds.fashion_model(args.model)
@@ -54,4 +55,4 @@ for _ in range(args.steps):
     t0 = time.perf_counter()
     step()
     times.append(time.perf_counter() - t0)
-print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "seconds": times}))
+print(json.dumps({"torch": timing.torch_build(), "threads": torch.get_num_threads(), "seconds": times}))
