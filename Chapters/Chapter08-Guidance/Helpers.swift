@@ -161,7 +161,9 @@ func tradeoffFigure(_ rows: [Row]) -> Figure {
         left.line(xs, r.map { 100 * $0.accuracy }, label: "judged either way", color: .tab(k))
         left.markers(xs, r.map { 100 * $0.accuracy }, marker: .disc, color: .tab(k), size: 5, width: 1)
         if r.allSatisfy({ $0.accuracyAsDrawn != nil }) {
-            left.line(xs, r.map { 100 * $0.accuracyAsDrawn! }, label: "as drawn (mirrored shoes: bags)", color: .gray(0.5), dash: [6, 4])
+            let asDrawn = r.map { 100 * $0.accuracyAsDrawn! }
+            left.line(xs, asDrawn, label: "as drawn (mirrored shoes: bags)", color: .gray(0.5), dash: [6, 4])
+            left.markers(xs, asDrawn, marker: .disc, color: .gray(0.5), size: 3, width: 1)
         }
         left.title = "\(kind) guidance: the asked class (Chapter 6's classifier)"
         left.legend = .best
