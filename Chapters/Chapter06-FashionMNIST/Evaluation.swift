@@ -52,8 +52,7 @@ extension Chapter06 {
         // The floor: N real training images (three draws, averaged) against the same test features.
         let report = evaluation.report(samples: samples, train: train, floorDraws: 3, seed: 0)
         print(report)
-        var asDrawn = [Double](repeating: 0, count: FashionClassifier.classCount)
-        for k in classifier.predict(samples) { asDrawn[k] += 1 / Double(n) }
+        let asDrawn = FashionClassifier.shares(of: classifier.predict(samples))
         print("judged only as drawn (mirrored shoes look like bags to it): "
               + zip(FashionMNIST.classNames, asDrawn).map { String(format: "%@ %.1f%%", $0, 100 * $1) }.joined(separator: ", "))
         let mean = samples.data.reduce(0, +) / Float(samples.count)

@@ -84,14 +84,13 @@ struct Chapter08: ParsableCommand {
         // it judges each image as drawn and mirrored (`predictEitherWay`); `predict` is "as drawn".
         let test = evaluation.test
         let testLabels = test.labels.map(Int.init)
-        let testImages = test.images(Array(0..<test.count))                                 // [N, 1, 28, 28]
+        let judged = evaluation.evaluation.classifier.predictBothWays(test.images(Array(0..<test.count)))
         var realClassAccuracy: [[Double]] = []
-        for (rule, predicted) in [("judged either way", evaluation.evaluation.classifier.predictEitherWay(testImages)),
-                                  ("as they are", evaluation.evaluation.classifier.predict(testImages))] {
+        for (rule, predicted) in [("judged either way", judged.eitherWay), ("as they are", judged.asDrawn)] {
             realClassAccuracy.append(perClassAccuracy(predicted: predicted, labels: testLabels))
-            let right = Double(zip(predicted, testLabels).filter { $0 == $1 }.count) / Double(test.count)
             print(String(format: "the judge, Chapter 6's classifier, on %d real test images %@: %.1f %% right; weakest: ",
-                         test.count, rule, 100 * right) + weakest(realClassAccuracy.last!))
+                         test.count, rule, 100 * fractionRight(predicted: predicted, labels: testLabels))
+                  + weakest(realClassAccuracy.last!))
         }
 
         // Every sampler below starts from the same x_T: image i asks for class i mod 10.

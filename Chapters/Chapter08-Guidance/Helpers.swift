@@ -51,6 +51,11 @@ func perClassAccuracy(predicted: [Int], labels: [Int], classes: Int = 10) -> [Do
     return zip(right, total).map { $1 == 0 ? 0 : Double($0) / Double($1) }
 }
 
+/// The fraction of the items whose prediction is their label.
+func fractionRight(predicted: [Int], labels: [Int]) -> Double {
+    Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(max(1, labels.count))
+}
+
 /// "Ankle boot 62 %, Bag 85 %": the `count` classes with the lowest accuracy.
 func weakest(_ accuracy: [Double], count: Int = 3) -> String {
     accuracy.enumerated().sorted { $0.element < $1.element }.prefix(count)
@@ -60,10 +65,9 @@ func weakest(_ accuracy: [Double], count: Int = 3) -> String {
 /// Accuracy against the asked labels, classifier-FID, and the pixels out of range, printed and returned.
 func measure(_ guidance: String, _ scale: Double, _ x: Tensor, asked: [Int], _ evaluation: CourseEvaluator,
              seconds: Double) -> Row {
-    let predicted = evaluation.evaluation.classifier.predictEitherWay(x)
-    let accuracy = Double(zip(predicted, asked).filter { $0 == $1 }.count) / Double(asked.count)
-    let asDrawn = evaluation.evaluation.classifier.predict(x)
-    let accuracyAsDrawn = Double(zip(asDrawn, asked).filter { $0 == $1 }.count) / Double(asked.count)
+    let (predicted, asDrawn) = evaluation.evaluation.classifier.predictBothWays(x)
+    let accuracy = fractionRight(predicted: predicted, labels: asked)
+    let accuracyAsDrawn = fractionRight(predicted: asDrawn, labels: asked)
     let report = evaluation.report(x)
     let saturated = Double(x.data.filter { abs($0) > 1.1 }.count) / Double(x.count)
     let byClass = perClassAccuracy(predicted: predicted, labels: asked)

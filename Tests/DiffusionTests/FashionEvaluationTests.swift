@@ -58,6 +58,8 @@ func relativeDifference(_ a: [Double], _ b: [Double]) -> Double {
         // The rule itself: argmax of the summed log-probabilities of the two views.
         let score = noGrad { model(x).logSoftmax(axis: 1) + model(mirrored).logSoftmax(axis: 1) }   // [6, 10]
         #expect(eitherWay == score.argmax(axis: 1))
+        let both = model.predictBothWays(x, batchSize: 4)
+        #expect(both.eitherWay == eitherWay && both.asDrawn == model.predict(x))
         // A left-right symmetric image is judged as `predict` judges it.
         let symmetric = Tensor(x.data.enumerated().map { i, v in i % 28 < 14 ? v : x.data[i - (i % 28) + 27 - i % 28] },
                                shape: [6, 1, 28, 28])

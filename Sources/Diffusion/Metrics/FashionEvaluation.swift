@@ -108,9 +108,14 @@ extension FashionClassifier {
     /// share_k = #{i : ŷᵢ = k} / N for the 10 classes, ŷ from `predictEitherWay` (an image and its
     /// mirror count as the same class). samples: [N, 1, 28, 28].
     public func classShares(samples: Tensor, batchSize: Int = 500) -> [Double] {
-        var tally = [Int](repeating: 0, count: FashionClassifier.classCount)
-        for k in predictEitherWay(samples, batchSize: batchSize) { tally[k] += 1 }
-        let n = Double(Swift.max(1, samples.shape[0]))
+        FashionClassifier.shares(of: predictEitherWay(samples, batchSize: batchSize))
+    }
+
+    /// share_k = #{i : predicted[i] = k} / N for the 10 classes.
+    public static func shares(of predicted: [Int]) -> [Double] {
+        var tally = [Int](repeating: 0, count: classCount)
+        for k in predicted { tally[k] += 1 }
+        let n = Double(Swift.max(1, predicted.count))
         return tally.map { Double($0) / n }
     }
 
