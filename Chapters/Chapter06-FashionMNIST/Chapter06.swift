@@ -66,7 +66,8 @@ struct Chapter06: ParsableCommand {
         guard checkpointEvery >= 1 else { throw ChapterError("--checkpoint-every must be at least 1, got \(checkpointEvery).") }
         let out = try common.start("Chapter06-FashionMNIST")
         if let evaluate {
-            let metrics = try self.evaluate(samples: try loadSamples(evaluate), source: evaluate, quick: common.quick)
+            let metrics = try self.evaluate(samples: try loadSamples(evaluate), source: evaluate,
+                                            mirroredTraining: recipe.horizontalFlip, quick: common.quick)
             try out.writeJSON(metrics, to: "evaluation.json")
             print("wrote \(out.display("evaluation.json"))")
             return
@@ -82,7 +83,8 @@ struct Chapter06: ParsableCommand {
             // MARK: 1. The data
             //
             // 60,000 training images, pixels 0…255 scaled to [−1, 1] (x/127.5 − 1: the model's
-            // range, like the post's ToTensor() then t·2 − 1); batches are flipped left-right with p = ½.
+            // range, like the post's ToTensor() then t·2 − 1). The post flips them left-right
+            // with p = ½ (`--flip true`); the default does not, since every real shoe points left.
             let data = try loadData(split: .train, limit: limit ?? (common.quick ? 256 : nil))
             print("Fashion-MNIST: \(data.count) training images of \(data.rows)×\(data.cols)")
 
@@ -100,7 +102,8 @@ struct Chapter06: ParsableCommand {
                                            variance: variance, rng: &rng, out: out)
 
         // MARK: 4. Evaluation: which clothes, and how real
-        let metrics = try evaluate(samples: result, source: "recipe \(trainedRecipe.name), step \(weightsStep)", quick: common.quick)
+        let metrics = try evaluate(samples: result, source: "recipe \(trainedRecipe.name), step \(weightsStep)",
+                                   mirroredTraining: trainedRecipe.horizontalFlip, quick: common.quick)
         try out.writeJSON(metrics, to: "metrics.json")
         print("wrote \(out.display("metrics.json"))")
         print(String(format: "\nChapter06-FashionMNIST finished in %@", ProgressLine.duration(clock.seconds)))
@@ -172,7 +175,7 @@ struct Chapter06: ParsableCommand {
             recipe \(r.name): \(modelDescription(r)) \(trainer.model.parameterCount) parameters
               T = \(r.timesteps) \(r.schedule)\(r.rescaleBetas ? " (rescaled ×1000/T)" : "") betas: signal left at t = T, √ᾱ_T = \(String(format: "%.3f", signal))
               \(r.loss) loss\(r.oneTimestepPerBatch == true ? " (one t per batch)" : ""), Adam lr \(r.learningRate) \(r.learningRateSchedule)\(r.learningRateSchedule == "cosine" ? " → \(r.learningRateFloor)" : "")\(r.warmupSteps > 0 ? ", \(r.warmupSteps) warm-up steps" : ""), \(r.emaDecay > 0 ? "EMA \(r.emaDecay)" : "no EMA")
-              batch \(r.batchSize), \(r.epochs) epochs of \(trainer.stepsPerEpoch) steps = \(trainer.totalSteps) steps
+              batch \(r.batchSize), \(r.epochs) epochs of \(trainer.stepsPerEpoch) steps = \(trainer.totalSteps) steps, \(r.horizontalFlip ? "random flips" : "no flips")
             """)
         if let classes = r.numClasses {
             print("  class-conditional: \(classes) classes + the null class, label dropout \(r.labelDropout ?? 0)"

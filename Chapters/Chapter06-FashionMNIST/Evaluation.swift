@@ -14,12 +14,18 @@ struct Metrics: Encodable {
     /// test images, and the same for as many real training images (the best a sampler can score).
     let classifierFID: Double
     let realDataFloor: Double
-    /// Share of each class among the samples, by the classifier (the data: 10 % each), each
-    /// sample judged as drawn and mirrored: every real shoe points left, the model draws them
-    /// either way (it trains on mirrored images), and the classifier calls a mirrored boot a bag.
+    /// Share of each class among the samples by the classifier (the data: 10 % each), judged
+    /// the way the model's training images looked: as drawn if it trained on the images as they
+    /// are (every real shoe points left), and as drawn *or* mirrored if it trained with random
+    /// flips, since it then draws shoes pointing either way and the classifier calls a mirrored
+    /// boot a bag (`classSharesJudged` says which).
     let classShares: [String: Double]
-    /// The same judged only as drawn (`FashionClassifier.predict`): mirrored shoes count as bags.
+    let classSharesJudged: String
+    /// Both judgements: `FashionClassifier.predict` (mirrored shoes count as bags) and
+    /// `predictEitherWay` (an image and its mirror get one class; right-pointing sneakers lose
+    /// some to sandals).
     let classSharesAsDrawn: [String: Double]
+    let classSharesEitherWay: [String: Double]
     /// Mean and standard deviation of the pixels (real training images in [−1, 1]: −0.43 and 0.71).
     let pixelMean: Float
     let pixelStd: Float
@@ -27,7 +33,8 @@ struct Metrics: Encodable {
 
 extension Chapter06 {
     /// Classifies the samples and scores them with the classifier-FID, beside its real-data floor.
-    func evaluate(samples: Tensor, source: String, quick: Bool) throws -> Metrics {
+    /// `mirroredTraining`: the model trained on randomly flipped images (decides `classShares`).
+    func evaluate(samples: Tensor, source: String, mirroredTraining: Bool, quick: Bool) throws -> Metrics {
         let classifierURL = URL(fileURLWithPath: FashionClassifier.defaultPath)
         let classifier: FashionClassifier
         do {
@@ -51,16 +58,28 @@ extension Chapter06 {
         guard n >= 2 else { throw ChapterError("the classifier-FID needs at least 2 samples; pass --samples 2 or more.") }
         // The floor: N real training images (three draws, averaged) against the same test features.
         let report = evaluation.report(samples: samples, train: train, floorDraws: 3, seed: 0)
-        print(report)
-        let asDrawn = FashionClassifier.shares(of: classifier.predict(samples))
-        print("judged only as drawn (mirrored shoes look like bags to it): "
-              + zip(FashionMNIST.classNames, asDrawn).map { String(format: "%@ %.1f%%", $0, 100 * $1) }.joined(separator: ", "))
+        print(String(format: "classifier-FID %.3f  (real-data floor for %d images: %.3f)", report.fid, n, report.floor))
+        let eitherWay = report.shares, asDrawn = FashionClassifier.shares(of: classifier.predict(samples))
+        func percentages(_ shares: [Double]) -> String {
+            zip(FashionMNIST.classNames, shares).map { String(format: "%@ %.1f%%", $0, 100 * $1) }.joined(separator: ", ")
+        }
+        if mirroredTraining {
+            print("class shares, judged as drawn or mirrored (it trained on flipped images): " + percentages(eitherWay))
+            print("judged only as drawn (mirrored shoes look like bags to the classifier): " + percentages(asDrawn))
+        } else {
+            print("class shares, judged as drawn (it trained on the images as they are): " + percentages(asDrawn))
+            print("judged as drawn or mirrored: " + percentages(eitherWay))
+        }
         let mean = samples.data.reduce(0, +) / Float(samples.count)
         let std = (samples.data.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(samples.count)).squareRoot()
         print(String(format: "pixels of the samples: mean %.3f, std %.3f (real images: -0.43, 0.71)", mean, std))
+        func named(_ shares: [Double]) -> [String: Double] {
+            Dictionary(uniqueKeysWithValues: zip(FashionMNIST.classNames, shares))
+        }
         return Metrics(source: source, samples: n, classifierFID: report.fid, realDataFloor: report.floor,
-                       classShares: Dictionary(uniqueKeysWithValues: zip(FashionMNIST.classNames, report.shares)),
-                       classSharesAsDrawn: Dictionary(uniqueKeysWithValues: zip(FashionMNIST.classNames, asDrawn)),
+                       classShares: named(mirroredTraining ? eitherWay : asDrawn),
+                       classSharesJudged: mirroredTraining ? "as drawn or mirrored" : "as drawn",
+                       classSharesAsDrawn: named(asDrawn), classSharesEitherWay: named(eitherWay),
                        pixelMean: mean, pixelStd: std)
     }
 

@@ -26,6 +26,9 @@ import Testing
         #expect(shares.count == 10 && Swift.abs(shares.values.reduce(0, +) - 1) < 1e-9)
         let asDrawn = try #require(metrics["classSharesAsDrawn"] as? [String: Double])
         #expect(asDrawn.count == 10 && Swift.abs(asDrawn.values.reduce(0, +) - 1) < 1e-9)
+        // The default trains without flips, so its samples are judged as drawn, like the data.
+        #expect(metrics["classSharesJudged"] as? String == "as drawn" && shares == asDrawn)
+        #expect((metrics["classSharesEitherWay"] as? [String: Double])?.count == 10)
         #expect((metrics["samples"] as? Int) == 4)
         #expect(((metrics["classifierFID"] as? Double) ?? -1) >= 0 && ((metrics["realDataFloor"] as? Double) ?? -1) >= 0)
 
@@ -34,6 +37,13 @@ import Testing
         #expect(again.status == 0, "stderr: \(again.stderr)")
         let evaluation = try JSONSerialization.jsonObject(with: Data(contentsOf: again.output.appendingPathComponent("evaluation.json")))
         #expect(((evaluation as? [String: Any])?["classifierFID"] as? Double) == metrics["classifierFID"] as? Double)
+
+        // Samples of a model trained on flipped images are judged as drawn or mirrored.
+        let flipped = try ChapterRunner.run(Self.name, ["--quick", "--flip", "true", "--evaluate",
+                                                        run.output.appendingPathComponent("samples.safetensors").path])
+        let judged = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: flipped.output.appendingPathComponent("evaluation.json"))) as? [String: Any])
+        #expect(judged["classSharesJudged"] as? String == "as drawn or mirrored")
+        #expect(judged["classShares"] as? [String: Double] == judged["classSharesEitherWay"] as? [String: Double])
     }
 
     /// The other two U-Nets train, sample and evaluate; `--recipe tworesunet` is the article's

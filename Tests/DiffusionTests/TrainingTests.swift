@@ -22,6 +22,7 @@ import TinyTensor
     static var recipe: TrainingRecipe {
         var r = TrainingRecipe.improved
         r.dim = 8; r.dimMults = [1, 2]; r.timesteps = 50; r.batchSize = 5; r.epochs = 2; r.warmupSteps = 2
+        r.horizontalFlip = true      // the flips' coin tosses are part of what a resume must restore
         return r
     }
 
