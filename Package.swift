@@ -2,7 +2,6 @@
 // Diffusion from Scratch in Swift — see README.md ("How the code is organised").
 import Foundation
 import PackageDescription
-import Foundation
 
 // Swift's default x86-64 target is SSE2 only: no AVX, no FMA. The fast kernels ask the
 // compiler for the build machine's own instructions (`-march=native`), or for the target

@@ -31,8 +31,8 @@ struct Chapter04: ParsableCommand {
     var recipe = "improved"
     @Option(parsing: .unconditional, help: "Diffusion steps T.") var timesteps: Int?
     @Option(parsing: .unconditional, help: "Noise schedule: linear, quadratic, cosine or sigmoid.") var schedule: String?
-    @Option(parsing: .unconditional, help: "Rescale the linear betas by 1000/T so that the signal left at t = T is ~0 (yes/no).")
-    var rescaleBetas: String?
+    @Option(parsing: .unconditional, help: "Rescale the linear betas by 1000/T so that the signal left at t = T is ~0.")
+    var rescaleBetas: YesNo?
     @Option(parsing: .unconditional, help: "Passes over the 8000 training points.") var epochs: Int?
     @Option(parsing: .unconditional, help: "Points per training step.") var batchSize: Int?
     @Option(parsing: .unconditional, help: "Adam's (peak) learning rate.") var lr: Float?
@@ -138,12 +138,7 @@ struct Chapter04: ParsableCommand {
         }
         if let timesteps { r.timesteps = timesteps }
         if let schedule { r.schedule = schedule }
-        if let rescaleBetas {
-            guard ["yes", "no"].contains(rescaleBetas) else {
-                throw ChapterError("--rescale-betas takes yes or no, got '\(rescaleBetas)'.")
-            }
-            r.rescaleBetas = rescaleBetas == "yes"
-        }
+        if let rescaleBetas { r.rescaleBetas = rescaleBetas.isOn }
         if let epochs { r.epochs = epochs }
         if let batchSize { r.batchSize = batchSize }
         if let lr { r.learningRate = lr }

@@ -84,7 +84,7 @@ struct Chapter06: ParsableCommand {
             //
             // 60,000 training images, pixels 0…255 scaled to [−1, 1] (x/127.5 − 1: the model's
             // range, like the post's ToTensor() then t·2 − 1). The post flips them left-right
-            // with p = ½ (`--flip true`); the default does not, since every real shoe points left.
+            // with p = ½ (`--flip yes`); the default does not, since every real shoe points left.
             let data = try loadData(split: .train, limit: limit ?? (common.quick ? 256 : nil))
             print("Fashion-MNIST: \(data.count) training images of \(data.rows)×\(data.cols)")
 

@@ -18,13 +18,13 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: "Linear learning-rate warm-up steps.") var warmup: Int?
     @Option(help: "Decay of the EMA of the weights used for sampling (0 = none).") var emaDecay: Float?
     @Option(help: "mse, l1 or huber.") var loss: String?
-    @Option(help: "One step t for the whole batch, as the TwoResUNet article draws it (true/false).") var oneTimestepPerBatch: Bool?
+    @Option(help: "One step t for the whole batch, as the TwoResUNet article draws it.") var oneTimestepPerBatch: YesNo?
     @Option(help: "Diffusion steps T.") var timesteps: Int?
     @Option(help: "Beta schedule: linear, quadratic, cosine or sigmoid.") var schedule: String?
-    @Option(help: "Multiply linear betas by 1000/T (true/false).") var rescaleBetas: Bool?
+    @Option(help: "Multiply linear betas by 1000/T.") var rescaleBetas: YesNo?
     @Option(help: "Block of the annotated U-Net: resnet or convnext (the other two are ConvNeXt anyway).") var block: String?
     @Option(help: "U-Net base width (28 in the post).") var dim: Int?
-    @Option(help: "Random horizontal flips of the training images (true/false).") var flip: Bool?
+    @Option(help: "Random horizontal flips of the training images.") var flip: YesNo?
     @Option(help: "Reverse-step variance: posterior or beta.") var variance: String?
     @Option(help: "Probability of replacing a label by the null class (class-conditional recipes only).") var labelDropout: Double?
 
@@ -44,10 +44,10 @@ struct RecipeOptions: ParsableArguments {
         if let warmup { r.warmupSteps = warmup }
         if let emaDecay { r.emaDecay = emaDecay }
         if let loss { r.loss = loss }
-        if let oneTimestepPerBatch { r.oneTimestepPerBatch = oneTimestepPerBatch ? true : nil }
+        if let oneTimestepPerBatch { r.oneTimestepPerBatch = oneTimestepPerBatch.isOn ? true : nil }
         if let timesteps { r.timesteps = timesteps }
         if let schedule { r.schedule = schedule }
-        if let rescaleBetas { r.rescaleBetas = rescaleBetas }
+        if let rescaleBetas { r.rescaleBetas = rescaleBetas.isOn }
         if let model {
             let architecture: UNetArchitecture
             do { architecture = try UNetArchitecture(named: model) } catch { throw ChapterError("\(error)") }
@@ -58,7 +58,7 @@ struct RecipeOptions: ParsableArguments {
         }
         if let block { r.block = block }
         if let dim { r.dim = dim }
-        if let flip { r.horizontalFlip = flip }
+        if let flip { r.horizontalFlip = flip.isOn }
         if let variance { r.variance = variance }
         if let labelDropout { r.labelDropout = labelDropout }
         // The learning-rate floor must stay below a lowered peak.

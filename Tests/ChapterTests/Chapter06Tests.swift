@@ -38,12 +38,21 @@ import Testing
         let evaluation = try JSONSerialization.jsonObject(with: Data(contentsOf: again.output.appendingPathComponent("evaluation.json")))
         #expect(((evaluation as? [String: Any])?["classifierFID"] as? Double) == metrics["classifierFID"] as? Double)
 
-        // Samples of a model trained on flipped images are judged as drawn or mirrored.
+        // Samples of a model trained on flipped images are judged as drawn or mirrored
+        // (`--flip yes`; Swift's `true` is taken too).
         let flipped = try ChapterRunner.run(Self.name, ["--quick", "--flip", "true", "--evaluate",
                                                         run.output.appendingPathComponent("samples.safetensors").path])
         let judged = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: flipped.output.appendingPathComponent("evaluation.json"))) as? [String: Any])
         #expect(judged["classSharesJudged"] as? String == "as drawn or mirrored")
         #expect(judged["classShares"] as? [String: Double] == judged["classSharesEitherWay"] as? [String: Double])
+        let yes = try ChapterRunner.run(Self.name, ["--quick", "--flip", "yes", "--evaluate",
+                                                    run.output.appendingPathComponent("samples.safetensors").path])
+        let judgedYes = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: yes.output.appendingPathComponent("evaluation.json"))) as? [String: Any])
+        #expect(judgedYes["classSharesJudged"] as? String == "as drawn or mirrored")
+
+        // An on/off option takes yes/no (or true/false, on/off) and refuses anything else in one sentence.
+        let maybe = try ChapterRunner.run(Self.name, ["--quick", "--flip", "maybe"])
+        #expect(maybe.status != 0 && maybe.stderr.contains("'maybe'") && maybe.stderr.contains("yes"), "\(maybe.stderr)")
     }
 
     /// The other two U-Nets train, sample and evaluate; `--recipe tworesunet` is the article's
