@@ -49,7 +49,6 @@ enum Im2Col {
     static func im2col(_ g: ConvGeometry, x: UnsafePointer<Float>, sampleStride: Int, samples: Int,
                        cols: UnsafeMutablePointer<Float>, parallel: Bool = true) {
         let columns = samples * g.outPlane
-        let kk = g.kernelH * g.kernelW
         // One job = one row of cols for one sample; each job writes its own stretch of cols.
         Parallel.forRanges(g.patch * samples, grain: parallel ? 16 : Int.max) { jobs in
             for job in jobs {
