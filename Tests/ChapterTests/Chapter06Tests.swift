@@ -50,7 +50,7 @@ import Testing
         let judgedYes = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: yes.output.appendingPathComponent("evaluation.json"))) as? [String: Any])
         #expect(judgedYes["classSharesJudged"] as? String == "as drawn or mirrored")
 
-        // An on/off option takes yes/no (or true/false, on/off) and refuses anything else in one sentence.
+        // An on/off option takes yes/no (or true/false, on/off) and refuses anything else, naming the choices.
         let maybe = try ChapterRunner.run(Self.name, ["--quick", "--flip", "maybe"])
         #expect(maybe.status != 0 && maybe.stderr.contains("'maybe'") && maybe.stderr.contains("yes"), "\(maybe.stderr)")
     }
