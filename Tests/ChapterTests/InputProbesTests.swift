@@ -143,7 +143,7 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let dead = Int32.max - 3
         for name in [".clusters.png.tmp-\(dead)-99", ".unet.safetensors.\(dead).tmp"] {
-            FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data([1]))
+            #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data([1])))
         }
         let run = try ChapterRunner.run("Chapter01-Clusters", ["--quick"], output: folder)
         #expect(run.status == 0)
