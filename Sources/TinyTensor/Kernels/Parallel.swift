@@ -55,6 +55,11 @@ final class WorkerPool: @unchecked Sendable {
     /// How long a worker looks for the next loop before it sleeps.
     static let spin: UInt64 = 500_000           // nanoseconds
 
+    /// Never more threads than cores, whatever `--threads` asks: a spinning worker on a core
+    /// that another thread needs would slow it. More chunks than threads is fine (they are
+    /// claimed in turn), and the chunks, so the results, still follow `threadCount`.
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     private let state = NSCondition()
     /// Serialises callers: the pool runs one loop at a time.
     private let caller = NSLock()
@@ -72,7 +77,7 @@ final class WorkerPool: @unchecked Sendable {
         defer { caller.unlock() }
         withoutActuallyEscaping(chunk) { chunk in
             state.lock()
-            while workers < chunks - 1 { startWorker() }
+            while workers < min(chunks, Self.cores) - 1 { startWorker() }
             job = chunk
             self.chunks = chunks
             nextChunk = 0
