@@ -24,6 +24,7 @@ let sections: [(name: String, summary: String, run: (BenchmarkOptions) -> Void)]
     ("mlp", "Chapter 4 training step and sampling beside PyTorch CPU", MLPBenchmark.run),
     ("unet", "one U-Net training step (batch 128, Fashion config) beside PyTorch, and where the time goes", UNetBenchmark.run),
     ("unets", "one training step of each of the three U-Nets (Annotated, MindSpore port, TwoResUNet) beside PyTorch", UNetsBenchmark.run),
+    ("threads", "what starting a parallel loop costs: the worker pool beside DispatchQueue.concurrentPerform", ThreadsBenchmark.run),
     ("sample", "Chapter 6's sampling: a U-Net forward at batch 64 under no-grad and a whole 300-step reverse process, beside PyTorch", SamplingBenchmark.run),
 ]
 
