@@ -6,8 +6,8 @@ import Testing
 /// `Parallel.forRanges` and the worker pool behind it: every index once, whoever runs it
 /// (a pool that loses a chunk never returns: the time limit turns that into a failure).
 @Suite(.serialized, .timeLimit(.minutes(1))) struct ParallelTests {
-    /// Runs `forRanges(n)` and counts how often each index was visited (atomically enough:
-    /// chunks are disjoint, so each counter is written by one thread).
+    /// Runs `forRanges(n)` and counts how often each index was visited (no atomics needed:
+    /// the chunks are disjoint, so each counter is written by one thread).
     func visits(_ n: Int, grain: Int = 1) -> [Int] {
         var counts = [Int](repeating: 0, count: n)
         counts.withUnsafeMutableBufferPointer { buffer in

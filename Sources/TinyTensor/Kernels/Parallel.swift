@@ -36,10 +36,10 @@ public enum Parallel {
 /// Worker threads that stay awake for a moment between parallel loops.
 ///
 /// A training step runs hundreds of parallel loops (most ops' kernels are one), many of them
-/// a few tens of microseconds long. `DispatchQueue.concurrentPerform` parks its worker threads as soon as
-/// a loop ends, and waking a parked thread took 30–60 µs on the course's 2-core VM, as long
-/// as the loop itself: the caller had often done every chunk alone by the time the second
-/// thread arrived. These workers instead keep looking for the next loop for `spin` (0.5 ms)
+/// a few tens of microseconds long. `DispatchQueue.concurrentPerform` parks its worker
+/// threads as soon as a loop ends, and waking a parked thread took 30–60 µs on the course's
+/// 2-core VM, as long as the loop itself: the caller had often done every chunk alone by the
+/// time the second thread arrived (`swift run -c release Benchmarks threads` measures both). These workers instead keep looking for the next loop for `spin` (0.5 ms)
 /// after their last one, yielding the core while they look, and only then sleep; a loop that
 /// follows another one closely starts on every thread within a few microseconds.
 /// (OpenBLAS's threads, and OpenMP's that PyTorch uses, also spin a while before they sleep.)
