@@ -107,7 +107,7 @@ extension GroupNormKernel {
     static func backward(_ x: [Float], dy: [Float], batch: Int, channels: Int, plane: Int, groups: Int,
                          gamma: [Float]?, mean: [Float], rstd: [Float], wantX: Bool, wantGamma: Bool, wantBeta: Bool)
         -> (dx: [Float]?, dgamma: [Float]?, dbeta: [Float]?) {
-        var dx: [Float]? = wantX ? [Float](repeating: 0, count: x.count) : nil
+        var dx: [Float]? = wantX ? uninitializedFloats(x.count) : nil     // every element written by `backward`
         var dgamma: [Float]? = wantGamma ? [Float](repeating: 0, count: channels) : nil
         var dbeta: [Float]? = wantBeta ? [Float](repeating: 0, count: channels) : nil
         x.withUnsafeBufferPointer { x in

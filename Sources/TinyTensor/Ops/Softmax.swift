@@ -101,7 +101,7 @@ struct SoftmaxLayout {
     }
 
     func backward(_ g: [Float], y: [Float], log: Bool) -> [Float] {
-        var dx = [Float](repeating: 0, count: g.count)
+        var dx = uninitializedFloats(g.count)               // every element written below
         g.withUnsafeBufferPointer { gb in y.withUnsafeBufferPointer { yb in dx.withUnsafeMutableBufferPointer { db in
             let gp = gb.baseAddress!, yp = yb.baseAddress!, dp = db.baseAddress!
             forEachBlock { base, lanes in
@@ -116,18 +116,21 @@ struct SoftmaxLayout {
                     }
                     return
                 }
-                var s = [Float](repeating: 0, count: lanes)
-                for k in 0..<n {
-                    let at = base + k * inner
-                    for l in 0..<lanes { s[l] += log ? gp[at + l] : gp[at + l] * yp[at + l] }
-                }
-                for k in 0..<n {
-                    let at = base + k * inner
-                    if log {
-                        _ = VectorKernels.expShifted(yp + at, lanes, shift: 0, into: dp + at)
-                        for l in 0..<lanes { dp[at + l] = gp[at + l] - dp[at + l] * s[l] }
-                    } else {
-                        for l in 0..<lanes { dp[at + l] = yp[at + l] * (gp[at + l] - s[l]) }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: lanes) { scratch in
+                    let s = scratch.baseAddress!
+                    s.initialize(repeating: 0, count: lanes)
+                    for k in 0..<n {
+                        let at = base + k * inner
+                        for l in 0..<lanes { s[l] += log ? gp[at + l] : gp[at + l] * yp[at + l] }
+                    }
+                    for k in 0..<n {
+                        let at = base + k * inner
+                        if log {
+                            _ = VectorKernels.expShifted(yp + at, lanes, shift: 0, into: dp + at)
+                            for l in 0..<lanes { dp[at + l] = gp[at + l] - dp[at + l] * s[l] }
+                        } else {
+                            for l in 0..<lanes { dp[at + l] = yp[at + l] * (gp[at + l] - s[l]) }
+                        }
                     }
                 }
             }
