@@ -7,7 +7,10 @@ import Dispatch
 /// the thread count, and every chunk writes its own outputs: results never depend on how
 /// the chunks are scheduled, or on which thread runs which chunk.
 public enum Parallel {
-    nonisolated(unsafe) private static var _threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The machine's cores: the default thread count, and the most threads the pool starts.
+    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    nonisolated(unsafe) private static var _threads = cores
 
     /// Threads used by the kernels (default: all cores). Set from `--threads`.
     public static var threadCount: Int {
@@ -55,11 +58,6 @@ final class WorkerPool: @unchecked Sendable {
     /// How long a worker looks for the next loop before it sleeps.
     static let spin: UInt64 = 500_000           // nanoseconds
 
-    /// Never more threads than cores, whatever `--threads` asks: a spinning worker on a core
-    /// that another thread needs would slow it. More chunks than threads is fine (they are
-    /// claimed in turn), and the chunks, so the results, still follow `threadCount`.
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-
     private let state = NSCondition()
     /// Serialises callers: the pool runs one loop at a time.
     private let caller = NSLock()
@@ -77,7 +75,10 @@ final class WorkerPool: @unchecked Sendable {
         defer { caller.unlock() }
         withoutActuallyEscaping(chunk) { chunk in
             state.lock()
-            while workers < min(chunks, Self.cores) - 1 { startWorker() }
+            // Never more threads than cores, whatever `--threads` asks: a spinning worker on a
+            // core another thread needs would slow it. Extra chunks are claimed in turn, and the
+            // chunks, so the results, still follow `threadCount`.
+            while workers < min(chunks, Parallel.cores) - 1 { startWorker() }
             job = chunk
             self.chunks = chunks
             nextChunk = 0
