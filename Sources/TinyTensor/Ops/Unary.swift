@@ -69,23 +69,11 @@ extension Tensor {
     /// σ(x) = 1 / (1 + e⁻ˣ), dσ/dx = σ(1 − σ).
     public func sigmoid() -> Tensor { map("sigmoid", { 1 / (1 + Foundation.exp(-$0)) }, { _, y in y * (1 - y) }) }
     /// SiLU(x) = x·σ(x) (a.k.a. swish), d/dx = σ(x)(1 + x(1 − σ(x))).
-    /// (Vectorised in Kernels/SiLUKernel.swift: it runs ~45 times per U-Net step.)
-    public func silu() -> Tensor {
-        var out = uninitializedFloats(count)            // every element written by the kernel
-        data.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in
-            SiLUKernel.forward(x.baseAddress!, y.baseAddress!, count)
-        } }
-        let x = data
-        return Tensor.record(out, shape: shape, inputs: [self], op: "silu") { g in
-            var gx = uninitializedFloats(g.count)       // every element written by the kernel
-            x.withUnsafeBufferPointer { xb in g.withUnsafeBufferPointer { gb in gx.withUnsafeMutableBufferPointer { db in
-                SiLUKernel.backward(xb.baseAddress!, gb.baseAddress!, db.baseAddress!, g.count)
-            } } }
-            return [gx]
-        }
-    }
+    public func silu() -> Tensor { activation(.silu, "silu") }
     /// GELU(x) = x·Φ(x) = ½x(1 + erf(x/√2)), the exact form of torch.nn.GELU();
     /// d/dx = Φ(x) + x·φ(x).
+    /// (A scalar loop over libm's `erff`: it runs in the Annotated U-Net's time MLP, on a few
+    /// thousand numbers per step, and a vector erf would change the committed outputs' bits.)
     public func gelu() -> Tensor {
         map("gelu", { 0.5 * $0 * (1 + Foundation.erf($0 * 0.70710678)) }, { x, _ in
             0.5 * (1 + Foundation.erf(x * 0.70710678)) + x * 0.39894228 * Foundation.exp(-0.5 * x * x)
@@ -95,11 +83,23 @@ extension Tensor {
     /// u = √(2/π)(x + 0.044715x³) — `torch.nn.GELU(approximate='tanh')`, and MindSpore's
     /// `nn.GELU()` (approximate=True is its default). It differs from `gelu()` by < 1e-3.
     /// d/dx = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²).
-    public func geluTanh() -> Tensor {
-        let c: Float = 0.79788456, k: Float = 0.044715
-        return map("gelu_tanh", { x in 0.5 * x * (1 + Foundation.tanh(c * (x + k * x * x * x))) }, { x, _ in
-            let th = Foundation.tanh(c * (x + k * x * x * x))
-            return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * k * x * x)
-        })
+    public func geluTanh() -> Tensor { activation(.geluTanh, "gelu_tanh") }
+
+    /// SiLU and GELU-tanh, 16 lanes at a time (Kernels/ActivationKernels.swift: they run ~45
+    /// times per U-Net step, where a libm call per element cost up to a fifth of the step).
+    func activation(_ f: ActivationKernels.Function, _ op: String) -> Tensor {
+        if count == 0 { return Tensor([], shape: shape) }
+        var out = uninitializedFloats(count)            // every element written by the kernel
+        data.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { y in
+            ActivationKernels.forward(f, x.baseAddress!, y.baseAddress!, count)
+        } }
+        let x = data
+        return Tensor.record(out, shape: shape, inputs: [self], op: op) { g in
+            var gx = uninitializedFloats(g.count)       // every element written by the kernel
+            x.withUnsafeBufferPointer { xb in g.withUnsafeBufferPointer { gb in gx.withUnsafeMutableBufferPointer { db in
+                ActivationKernels.backward(f, xb.baseAddress!, gb.baseAddress!, db.baseAddress!, g.count)
+            } } }
+            return [gx]
+        }
     }
 }
