@@ -221,6 +221,76 @@ func zip3<A, B, C>(_ a: [A], _ b: some Sequence<B>, _ c: [C]) -> [(A, B, C)] {
         expectClose(yd.data, naiveConv(d, dw, stride: 1, padding: 3, groups: 12), tol: 1e-4, "depthwise")
     }
 
+    /// The depthwise kernel's exact definition: each pixel is b + Σ_i Σ_j w[i, j]·x̃[oh + i, ow + j]
+    /// summed in tap order with one fused multiply-add per tap, whichever rows it computes
+    /// together (4, 2 or 1: planes of 28, 14, 7, 5 and 9 rows) and however wide the row is.
+    @Test func depthwiseForwardSumsEachPixelInTapOrder() {
+        for (h, width, k, padding) in [(28, 28, 7, 3), (14, 14, 7, 3), (7, 7, 7, 3), (5, 37, 3, 1), (9, 20, 3, 0)] {
+            let channels = 3
+            let x = randomTensor([2, channels, h, width], seed: 24), w = randomTensor([channels, 1, k, k], seed: 25)
+            let bias = randomTensor([channels], seed: 26)
+            let y = Tensor.conv2d(x, weight: w, bias: bias, padding: padding, groups: channels)
+            let (oh, ow) = (y.shape[2], y.shape[3])
+            var expected = [Float]()
+            for b in 0..<2 {
+                for c in 0..<channels {
+                    for r in 0..<oh {
+                        for q in 0..<ow {
+                            var acc = bias.data[c]
+                            for i in 0..<k {
+                                for j in 0..<k {
+                                    let row = r + i - padding, col = q + j - padding
+                                    let xv = row >= 0 && row < h && col >= 0 && col < width
+                                        ? x.data[((b * channels + c) * h + row) * width + col] : 0
+                                    acc = acc.addingProduct(w.data[(c * k + i) * k + j], xv)
+                                }
+                            }
+                            expected.append(acc)
+                        }
+                    }
+                }
+            }
+            #expect(y.data.map(\.bitPattern) == expected.map(\.bitPattern), "\(h)×\(width), \(k)×\(k), p \(padding)")
+        }
+    }
+
+    /// The depthwise weight gradient's exact definition: for each sample, lane l of 16 sums
+    /// dy[oh, ow]·x̃[oh + i, ow + j] over the pixels ow ≡ l (mod 16), row by row, one fused
+    /// multiply-add each; the lanes are added in order, and the samples' sums in order.
+    @Test func depthwiseWeightGradientSumsInLaneOrder() {
+        for (h, width, k, padding) in [(28, 28, 7, 3), (7, 7, 7, 3), (5, 37, 3, 1)] {
+            let channels = 2, batch = 3
+            let x = randomTensor([batch, channels, h, width], seed: 27).requiringGrad()
+            let w = randomTensor([channels, 1, k, k], seed: 28).requiringGrad()
+            let y = Tensor.conv2d(x, weight: w, bias: nil, padding: padding, groups: channels)
+            let dy = randomTensor(y.shape, seed: 29)
+            y.backward(dy)
+            let (oh, ow) = (y.shape[2], y.shape[3])
+            var expected = [Float]()
+            for c in 0..<channels {
+                for i in 0..<k {
+                    for j in 0..<k {
+                        var total: Float = 0
+                        for b in 0..<batch {
+                            var lanes = [Float](repeating: 0, count: 16)
+                            for r in 0..<oh {
+                                for q in 0..<ow {
+                                    let row = r + i - padding, col = q + j - padding
+                                    let xv = row >= 0 && row < h && col >= 0 && col < width
+                                        ? x.data[((b * channels + c) * h + row) * width + col] : 0
+                                    lanes[q % 16] = lanes[q % 16].addingProduct(dy.data[((b * channels + c) * oh + r) * ow + q], xv)
+                                }
+                            }
+                            total += lanes.dropFirst().reduce(lanes[0], +)
+                        }
+                        expected.append(total)
+                    }
+                }
+            }
+            #expect(w.grad!.data.map(\.bitPattern) == expected.map(\.bitPattern), "\(h)×\(width), \(k)×\(k), p \(padding)")
+        }
+    }
+
     @Test func dotProductGEMMMatchesTheReference() {
         // Edge tiles and a K tail (7 × 13, K = 37), and full tiles over several K blocks.
         for (m, n, k) in [(7, 13, 37), (8, 12, 2100)] {

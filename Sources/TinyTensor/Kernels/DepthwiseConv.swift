@@ -51,28 +51,67 @@ enum DepthwiseConv {
         Parallel.forRanges(batch * channels, grain: 4) { jobs in
             let scratch = allocateFloats(pad.count)
             defer { scratch.deallocate() }
-            let raw = UnsafeRawPointer(scratch)
             for job in jobs {
                 let c = job % channels
                 pad.fill(scratch, from: x + job * g.inPlane, g)
-                let wc = w + c * kk
-                let out = y + job * g.outPlane
-                let b0 = SIMD16<Float>(repeating: bias?[c] ?? 0)
-                for oh in 0..<g.outH {
-                    for v in 0..<pad.vectors {
-                        var acc = b0
-                        for i in 0..<g.kernelH {
-                            let rowOffset = ((oh + i) * pad.rowWidth + v * 16) * 4
-                            for j in 0..<g.kernelW {
-                                acc.addProduct(raw.loadUnaligned(fromByteOffset: rowOffset + j * 4, as: SIMD16<Float>.self),
-                                               SIMD16<Float>(repeating: wc[i * g.kernelW + j]))
-                            }
+                let plane = Plane(g: g, pad: pad, x: UnsafeRawPointer(scratch), w: w + c * kk, bias: bias?[c] ?? 0,
+                                  y: y + job * g.outPlane)
+                var oh = 0
+                while oh + 4 <= g.outH { plane.rows(Rows4.self, from: oh); oh += 4 }
+                if oh + 2 <= g.outH { plane.rows(Rows2.self, from: oh); oh += 2 }
+                if oh < g.outH { plane.rows(Rows1.self, from: oh) }
+            }
+        }
+    }
+
+    /// How many output rows (`Plane.rows`) or filter taps (`Taps.add`) are computed at once
+    /// (GEMMMicroKernel's `Height`).
+    typealias Height = GEMMMicroKernel.Height
+    enum Rows1: Height { static var rows: Int { 1 } }
+    enum Rows2: Height { static var rows: Int { 2 } }
+    enum Rows4: Height { static var rows: Int { 4 } }
+
+    /// One padded plane x̃ of one (sample, channel), its filter and its output plane.
+    struct Plane {
+        let g: ConvGeometry, pad: Padded
+        let x: UnsafeRawPointer, w: UnsafePointer<Float>, bias: Float
+        let y: UnsafeMutablePointer<Float>
+
+        /// Output rows oh ..< oh + H.rows, 16 pixels at a time.
+        ///
+        /// Each pixel's sum is b + Σ_i Σ_j w[i, j]·x̃[oh + i, ow + j], in the order of the taps
+        /// (i, then j), one fused multiply-add each. A single accumulator would wait for its
+        /// previous FMA at every tap (49 in a row at 7 × 7, four cycles each); the H rows' sums
+        /// are independent chains that overlap, and share each tap's broadcast weight.
+        @inline(__always)
+        func rows<H: Height>(_: H.Type, from oh: Int) {
+            for v in 0..<pad.vectors {
+                let b0 = SIMD16<Float>(repeating: bias)
+                var a0 = b0, a1 = b0, a2 = b0, a3 = b0
+                for i in 0..<g.kernelH {
+                    let row = ((oh + i) * pad.rowWidth + v * 16) * 4       // byte offset of x̃[oh + i, 16v]
+                    let rowBytes = pad.rowWidth * 4
+                    for j in 0..<g.kernelW {
+                        let wij = SIMD16<Float>(repeating: w[i * g.kernelW + j])
+                        let at = row + j * 4
+                        a0.addProduct(x.loadUnaligned(fromByteOffset: at, as: SIMD16<Float>.self), wij)
+                        if H.rows > 1 {
+                            a1.addProduct(x.loadUnaligned(fromByteOffset: at + rowBytes, as: SIMD16<Float>.self), wij)
                         }
-                        let lanes = min(16, g.outW - v * 16)
-                        let dst = out + oh * g.outW + v * 16
-                        for l in 0..<lanes { dst[l] = acc[l] }
+                        if H.rows > 2 {
+                            a2.addProduct(x.loadUnaligned(fromByteOffset: at + 2 * rowBytes, as: SIMD16<Float>.self), wij)
+                            a3.addProduct(x.loadUnaligned(fromByteOffset: at + 3 * rowBytes, as: SIMD16<Float>.self), wij)
+                        }
                     }
                 }
+                let lanes = min(16, g.outW - v * 16)
+                @inline(__always) func put(_ acc: SIMD16<Float>, _ r: Int) {
+                    let dst = y + (oh + r) * g.outW + v * 16
+                    for l in 0..<lanes { dst[l] = acc[l] }
+                }
+                put(a0, 0)
+                if H.rows > 1 { put(a1, 1) }
+                if H.rows > 2 { put(a2, 2); put(a3, 3) }
             }
         }
     }
@@ -114,24 +153,52 @@ enum DepthwiseConv {
                         for oh in 0..<g.outH {
                             (dyPadded + oh * dyWidth).update(from: dy + plane * g.outPlane + oh * g.outW, count: g.outW)
                         }
-                        for i in 0..<g.kernelH {
-                            for j in 0..<g.kernelW {
-                                var acc = SIMD16<Float>()
-                                for oh in 0..<g.outH {
-                                    for v in 0..<pad.vectors {
-                                        acc.addProduct(
-                                            rdy.load(fromByteOffset: (oh * dyWidth + v * 16) * 4, as: SIMD16<Float>.self),
-                                            rx.loadUnaligned(fromByteOffset: ((oh + i) * pad.rowWidth + v * 16 + j) * 4,
-                                                             as: SIMD16<Float>.self))
-                                    }
-                                }
-                                sums[i * g.kernelW + j] += acc.sum()
+                        let taps = Taps(g: g, pad: pad, dy: rdy, dyWidth: dyWidth, x: rx)
+                        sums.withUnsafeMutableBufferPointer { sums in
+                            for i in 0..<g.kernelH {
+                                let row = sums.baseAddress! + i * g.kernelW
+                                var j = 0
+                                while j + 4 <= g.kernelW { taps.add(Rows4.self, i: i, j: j, into: row); j += 4 }
+                                if j + 2 <= g.kernelW { taps.add(Rows2.self, i: i, j: j, into: row); j += 2 }
+                                if j < g.kernelW { taps.add(Rows1.self, i: i, j: j, into: row) }
                             }
                         }
                     }
                     for e in 0..<kk { dw[c * kk + e] = sums[e] }
                 }
             }
+        }
+    }
+
+    /// One sample's share of the weight gradient of one channel: dy and x̃ as padded planes.
+    struct Taps {
+        let g: ConvGeometry, pad: Padded
+        let dy: UnsafeRawPointer, dyWidth: Int, x: UnsafeRawPointer
+
+        /// sums[j + t] += Σ_{oh, ow} dy[oh, ow]·x̃[oh + i, ow + j + t] for the H.rows taps t.
+        ///
+        /// Each tap's sum runs over (oh, then 16 pixels at a time) with one accumulator of 16
+        /// lanes, added up at the end. The taps of a row share each load of dy, and their
+        /// accumulators are independent chains: with one tap at a time, every fused multiply-add
+        /// waited for the previous one.
+        @inline(__always)
+        func add<H: Height>(_: H.Type, i: Int, j: Int, into sums: UnsafeMutablePointer<Float>) {
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            for oh in 0..<g.outH {
+                for v in 0..<pad.vectors {
+                    let d = dy.load(fromByteOffset: (oh * dyWidth + v * 16) * 4, as: SIMD16<Float>.self)
+                    let at = ((oh + i) * pad.rowWidth + v * 16 + j) * 4          // byte offset of x̃[oh + i, 16v + j]
+                    a0.addProduct(d, x.loadUnaligned(fromByteOffset: at, as: SIMD16<Float>.self))
+                    if H.rows > 1 { a1.addProduct(d, x.loadUnaligned(fromByteOffset: at + 4, as: SIMD16<Float>.self)) }
+                    if H.rows > 2 {
+                        a2.addProduct(d, x.loadUnaligned(fromByteOffset: at + 8, as: SIMD16<Float>.self))
+                        a3.addProduct(d, x.loadUnaligned(fromByteOffset: at + 12, as: SIMD16<Float>.self))
+                    }
+                }
+            }
+            sums[j] += a0.sum()
+            if H.rows > 1 { sums[j + 1] += a1.sum() }
+            if H.rows > 2 { sums[j + 2] += a2.sum(); sums[j + 3] += a3.sum() }
         }
     }
 }
