@@ -5,22 +5,31 @@ import TinyTensor
 ///
 /// Shapes are those of the Fashion-MNIST U-Net at batch 128 (28×28 images, channels
 /// 28 → 56 → 112 with a 168 → 112 decoder input): 3×3 convolutions with padding 1, 1×1
-/// convolutions, ConvNeXt's depthwise 7×7, GroupNorm, and the attention softmax. PyTorch
+/// convolutions, ConvNeXt's depthwise 7×7, GroupNorm, and attention's softmax and batched
+/// matrix products (one small product per image and head, with transposes). PyTorch
 /// (CPU, same thread count) runs in a child process (Benchmarks/reference/torch_conv.py) in
 /// the same benchmark run, so the ratio is fair on a busy machine.
 ///
 /// FLOPs: a convolution's forward pass is 2·B·O·Ho·Wo·(C/groups)·k² operations; forward +
-/// backward counts three times that (forward, dX and dW each cost one product of that size).
+/// backward counts three times that (forward, dX and dW each cost one product of that size);
+/// likewise 2·batch·M·N·K for a batched product.
 /// GroupNorm and softmax are memory-bound: they show time only. "ours/torch" is PyTorch's
 /// time over ours (above 1 means we are faster).
 enum ConvBenchmark {
     struct Case: Codable {
         var name: String
-        var kind: String          // "conv", "groupnorm", "softmax"
+        var kind: String          // "conv", "groupnorm", "softmax", "matmul"
         var mode: String          // "fwd", "fwdbwd"
         var shape: [Int]
         var out = 0, kernel = 0, padding = 0, groups = 1
+        /// matmul: the right operand's shape and the transpose flags of `Tensor.matmul`.
+        var other: [Int] = [], transposeSelf = false, transposeOther = false
         var flops: Double {
+            if kind == "matmul" {
+                let (m, k) = transposeSelf ? (shape[2], shape[1]) : (shape[1], shape[2])
+                let n = transposeOther ? other[1] : other[2]
+                return Double(2 * shape[0] * m * n * k) * (mode == "fwd" ? 1 : 3)
+            }
             guard kind == "conv" else { return 0 }
             let forward = 2 * Double(shape[0] * out * shape[2] * shape[3] * (shape[1] / groups) * kernel * kernel)
             return mode == "fwd" ? forward : 3 * forward
@@ -51,6 +60,18 @@ enum ConvBenchmark {
                          shape: [batch, 56, 14, 14], groups: 1))
         list.append(Case(name: "softmax 4 heads 49² fwdbwd", kind: "softmax", mode: "fwdbwd", shape: [batch * 4, 49, 49]))
         list.append(Case(name: "softmax 4 heads 196² fwdbwd", kind: "softmax", mode: "fwdbwd", shape: [batch * 4, 196, 196]))
+        // Linear attention at 28 × 28 (4 heads of 32): context = k·vᵀ, out = contextᵀ·q; full
+        // attention at 7 × 7: sim = qᵀ·k, out = v·Aᵀ (Sources/Diffusion/Models/UNet/Attention.swift).
+        func product(_ label: String, _ a: [Int], _ b: [Int], selfT: Bool = false, otherT: Bool = false) {
+            for mode in ["fwd", "fwdbwd"] {
+                list.append(Case(name: "\(label) \(mode)", kind: "matmul", mode: mode, shape: a, other: b,
+                                 transposeSelf: selfT, transposeOther: otherT))
+            }
+        }
+        product("bmm k·vᵀ 32×784 @28", [batch * 4, 32, 784], [batch * 4, 32, 784], otherT: true)
+        product("bmm ctxᵀ·q 32×32 @28", [batch * 4, 32, 32], [batch * 4, 32, 784], selfT: true)
+        product("bmm qᵀ·k 32×49 @7", [batch * 4, 32, 49], [batch * 4, 32, 49], selfT: true)
+        product("bmm v·Aᵀ 49×49 @7", [batch * 4, 32, 49], [batch * 4, 49, 49], otherT: true)
         return list
     }()
 
@@ -90,6 +111,9 @@ enum ConvBenchmark {
         case "groupnorm":
             params = [Tensor.ones([c.shape[1]]), Tensor.zeros([c.shape[1]])]
             f = { Tensor.groupNorm($0[0], groups: c.groups, weight: $0[1], bias: $0[2]) }
+        case "matmul":
+            params = [Tensor.randn(c.other, using: &rng)]
+            f = { $0[0].matmul($0[1], transposeSelf: c.transposeSelf, transposeOther: c.transposeOther) }
         default:
             f = { $0[0].softmax(axis: -1) }
         }

@@ -11,6 +11,8 @@ Kinds (same settings as the Swift side):
   conv       x [B, C, H, W], weight [O, C/groups, k, k], bias [O]; stride 1, padding p
   groupnorm  x [B, C, H, W], `groups` groups, affine weight and bias
   softmax    x of `shape`, softmax over the last axis
+  matmul     a of `shape` [B, ., .], b of `other`; op(a) @ op(b), op = transpose of the last two
+             axes where `transposeSelf` / `transposeOther` say so
 Modes: "fwd" (under torch.no_grad) or "fwdbwd" (forward, then backward of a fixed random dy
 into every input and parameter). Timing follows Benchmarks/Sources/Timing.swift: warm-up,
 then 7 samples, each repeating the call for at least 20 ms.
@@ -38,6 +40,10 @@ def make_case(case):
         f = lambda x, w, b: F.group_norm(x, case["groups"], w, b, eps=1e-5)
     elif kind == "softmax":
         f = lambda x: torch.softmax(x, dim=-1)
+    elif kind == "matmul":
+        params = [torch.randn(case["other"])]
+        ta, tb = case["transposeSelf"], case["transposeOther"]
+        f = lambda a, b: (a.transpose(-2, -1) if ta else a) @ (b.transpose(-2, -1) if tb else b)
     else:
         raise ValueError(f"unknown kind {kind}")
     if case["mode"] == "fwd":
