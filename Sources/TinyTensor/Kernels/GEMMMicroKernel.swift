@@ -198,6 +198,7 @@ public enum GEMMMicroKernel {
 
     /// A tile height known at compile time, so that the specialised `tile` has no branch.
     protocol Height { static var rows: Int { get } }
+    enum Rows6: Height { static var rows: Int { 6 } }
     enum Rows12: Height { static var rows: Int { 12 } }
     enum Rows14: Height { static var rows: Int { 14 } }
 

@@ -29,27 +29,71 @@ enum GEMMPack {
             let rows = min(mr, mc - ir)
             if transA {
                 // op(A)'s column p is A's row p: mr consecutive floats per step.
-                var src = a + p0 * lda + i0 + ir
-                for _ in 0..<kc {
-                    for i in 0..<rows { out[i] = src[i] }
-                    for i in rows..<mr { out[i] = 0 }
-                    src += lda
-                    out += mr
+                let start = a + p0 * lda + i0 + ir
+                switch rows {
+                case 6 where mr == 6: copyRows(GEMMMicroKernel.Rows6.self, start, lda: lda, kc: kc, into: out)
+                case 12 where mr == 12: copyRows(GEMMMicroKernel.Rows12.self, start, lda: lda, kc: kc, into: out)
+                case 14 where mr == 14: copyRows(GEMMMicroKernel.Rows14.self, start, lda: lda, kc: kc, into: out)
+                default:
+                    var src = start, out = out
+                    for _ in 0..<kc {
+                        for i in 0..<rows { out[i] = src[i] }
+                        for i in rows..<mr { out[i] = 0 }
+                        src += lda
+                        out += mr
+                    }
                 }
+                out += kc * mr
             } else {
                 // op(A)'s column p takes one value from each of the mr rows of A. The packed
                 // buffer is written in order (loads strided, stores consecutive): written
                 // mr apart instead, the compiler turns the loop into scatter stores, which
                 // are many times slower than gathering.
-                var column = a + (i0 + ir) * lda + p0       // A[i0 + ir, p]
-                for _ in 0..<kc {
-                    var src = column
-                    for i in 0..<rows { out[i] = src.pointee; src += lda }
-                    for i in rows..<mr { out[i] = 0 }
-                    column += 1
-                    out += mr
+                let column = a + (i0 + ir) * lda + p0       // A[i0 + ir, p]
+                switch rows {
+                // Whole micro-panels with the height known at compile time: the loop over the
+                // rows unrolls (as a runtime count it cost a loop per column, most of the
+                // packing time of attention's small products; likewise above).
+                case 6 where mr == 6: gatherColumns(GEMMMicroKernel.Rows6.self, column, lda: lda, kc: kc, into: out)
+                case 12 where mr == 12: gatherColumns(GEMMMicroKernel.Rows12.self, column, lda: lda, kc: kc, into: out)
+                case 14 where mr == 14: gatherColumns(GEMMMicroKernel.Rows14.self, column, lda: lda, kc: kc, into: out)
+                default:
+                    var column = column, out = out
+                    for _ in 0..<kc {
+                        var src = column
+                        for i in 0..<rows { out[i] = src.pointee; src += lda }
+                        for i in rows..<mr { out[i] = 0 }
+                        column += 1
+                        out += mr
+                    }
                 }
+                out += kc * mr
             }
+        }
+    }
+
+    /// out[p·H + i] = start[p·lda + i] for i < H.rows, p < kc: one whole micro-panel of Aᵀ.
+    @inline(__always)
+    static func copyRows<H: GEMMMicroKernel.Height>(_: H.Type, _ start: UnsafePointer<Float>, lda: Int, kc: Int,
+                                                    into out: UnsafeMutablePointer<Float>) {
+        var src = start, out = out
+        for _ in 0..<kc {
+            for i in 0..<H.rows { out[i] = src[i] }
+            src += lda
+            out += H.rows
+        }
+    }
+
+    /// out[p·H + i] = column[i·lda + p] for i < H.rows, p < kc: one whole micro-panel of A.
+    @inline(__always)
+    static func gatherColumns<H: GEMMMicroKernel.Height>(_: H.Type, _ column: UnsafePointer<Float>, lda: Int, kc: Int,
+                                                         into out: UnsafeMutablePointer<Float>) {
+        var column = column, out = out
+        for _ in 0..<kc {
+            var src = column
+            for i in 0..<H.rows { out[i] = src.pointee; src += lda }
+            column += 1
+            out += H.rows
         }
     }
 
