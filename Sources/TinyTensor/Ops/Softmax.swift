@@ -64,12 +64,15 @@ struct SoftmaxLayout {
                 if lanes == 1 && inner == 1 {
                     let m = VectorKernels.maximum(xp + base, n)
                     let total = VectorKernels.expShifted(xp + base, n, shift: m, into: yp + base)
+                    // (Pointers to the line, not `base + k` indices: those carry an overflow check
+                    // that keeps the loops from being vectorised.)
+                    let (x, y) = (xp + base, yp + base)
                     if log {
                         let shift = m + Foundation.log(total)
-                        for k in 0..<n { yp[base + k] = xp[base + k] - shift }
+                        for k in 0..<n { y[k] = x[k] - shift }
                     } else {
                         let scale = 1 / total
-                        for k in 0..<n { yp[base + k] *= scale }
+                        for k in 0..<n { y[k] *= scale }
                     }
                     return
                 }
@@ -108,11 +111,12 @@ struct SoftmaxLayout {
                 // s = Σ_k dy·y (softmax) or Σ_k dy (log-softmax), per line.
                 if inner == 1 {
                     let s = log ? VectorKernels.sum(gp + base, n) : VectorKernels.dot(gp + base, yp + base, n)
+                    let (y, dy, dx) = (yp + base, gp + base, dp + base)
                     if log {
-                        _ = VectorKernels.expShifted(yp + base, n, shift: 0, into: dp + base)   // softmax = exp(y)
-                        for k in base..<(base + n) { dp[k] = gp[k] - dp[k] * s }
+                        _ = VectorKernels.expShifted(y, n, shift: 0, into: dx)   // softmax = exp(y)
+                        for k in 0..<n { dx[k] = dy[k] - dx[k] * s }
                     } else {
-                        for k in base..<(base + n) { dp[k] = yp[k] * (gp[k] - s) }
+                        for k in 0..<n { dx[k] = y[k] * (dy[k] - s) }
                     }
                     return
                 }
