@@ -124,16 +124,20 @@ struct SoftmaxLayout {
                     let s = scratch.baseAddress!
                     s.initialize(repeating: 0, count: lanes)
                     for k in 0..<n {
-                        let at = base + k * inner
-                        for l in 0..<lanes { s[l] += log ? gp[at + l] : gp[at + l] * yp[at + l] }
+                        let (y, dy) = (yp + base + k * inner, gp + base + k * inner)
+                        if log {
+                            for l in 0..<lanes { s[l] += dy[l] }
+                        } else {
+                            for l in 0..<lanes { s[l] += dy[l] * y[l] }
+                        }
                     }
                     for k in 0..<n {
-                        let at = base + k * inner
+                        let (y, dy, dx) = (yp + base + k * inner, gp + base + k * inner, dp + base + k * inner)
                         if log {
-                            _ = VectorKernels.expShifted(yp + at, lanes, shift: 0, into: dp + at)
-                            for l in 0..<lanes { dp[at + l] = gp[at + l] - dp[at + l] * s[l] }
+                            _ = VectorKernels.expShifted(y, lanes, shift: 0, into: dx)
+                            for l in 0..<lanes { dx[l] = dy[l] - dx[l] * s[l] }
                         } else {
-                            for l in 0..<lanes { dp[at + l] = yp[at + l] * (gp[at + l] - s[l]) }
+                            for l in 0..<lanes { dx[l] = y[l] * (dy[l] - s[l]) }
                         }
                     }
                 }
