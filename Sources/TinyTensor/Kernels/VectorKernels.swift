@@ -136,11 +136,11 @@ enum VectorKernels {
         return m
     }
 
-    /// The largest of the 16 lanes, halving the vector three times. (`SIMD.max()` compares the
-    /// lanes one by one with a branch each, which cost as much as the rest of a softmax over
-    /// rows of 49.) The same value as `v.max()` except for the sign of a zero maximum and which
-    /// NaN wins, neither of which changes a softmax: x − (±0) is the same number, and a NaN
-    /// anywhere in a line makes the whole line NaN either way.
+    /// The largest of the 16 lanes, halving the vector three times (`SIMD.max()` compares the
+    /// lanes one by one, with a branch each: in perf, a hot spot of softmax over short rows).
+    /// The same value as `v.max()` except for the sign of a zero maximum and which NaN wins,
+    /// neither of which changes a softmax: x − (±0) is the same number, and a NaN anywhere in a
+    /// line makes the whole line NaN either way.
     @inline(__always) static func largestLane(_ v: SIMD16<Float>) -> Float {
         var m8 = v.lowHalf
         m8.replace(with: v.highHalf, where: v.highHalf .> m8)
