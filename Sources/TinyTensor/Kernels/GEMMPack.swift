@@ -97,6 +97,32 @@ enum GEMMPack {
         }
     }
 
+    /// dst[u·dstStride + t] = src[t·srcStride + u] for t, u < 8: an 8 × 8 block transposed in
+    /// registers. Three rounds of "unzip" (evens of two vectors, then odds) on the 64 values as
+    /// one sequence: each round moves the lowest bit of an index (t, u) = 8t + u to the top, so
+    /// three rounds turn 8t + u into 8u + t.
+    @inline(__always)
+    static func transpose8(_ src: UnsafePointer<Float>, _ srcStride: Int, into dst: UnsafeMutablePointer<Float>,
+                           _ dstStride: Int) {
+        @inline(__always) func row(_ t: Int) -> SIMD8<Float> {
+            UnsafeRawPointer(src + t * srcStride).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        @inline(__always) func unzip(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
+            let both = SIMD16(lowHalf: a, highHalf: b)
+            return (both.evenHalf, both.oddHalf)
+        }
+        var (x0, x1, x2, x3, x4, x5, x6, x7) = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
+        for _ in 0..<3 {
+            let (y0, y4) = unzip(x0, x1), (y1, y5) = unzip(x2, x3)
+            let (y2, y6) = unzip(x4, x5), (y3, y7) = unzip(x6, x7)
+            (x0, x1, x2, x3, x4, x5, x6, x7) = (y0, y1, y2, y3, y4, y5, y6, y7)
+        }
+        @inline(__always) func put(_ v: SIMD8<Float>, _ u: Int) {
+            UnsafeMutableRawPointer(dst + u * dstStride).storeBytes(of: v, as: SIMD8<Float>.self)
+        }
+        put(x0, 0); put(x1, 1); put(x2, 2); put(x3, 3); put(x4, 4); put(x5, 5); put(x6, 6); put(x7, 7)
+    }
+
     /// Packs rows `p0 ..< p0 + kc` and columns `j0 ..< j0 + nc` of op(B) into `dst`
     /// (64-byte aligned), as ⌈nc/32⌉ micro-panels of kc × 32 floats.
     static func packB(transB: Bool, b: UnsafePointer<Float>, ldb: Int, p0: Int, j0: Int,
@@ -110,7 +136,20 @@ enum GEMMPack {
                 // gathered so that the packed panel is written in order (as in packA).
                 var column = b + (j0 + jr) * ldb + p0       // B[j0 + jr, p]
                 var o = out
-                for _ in 0..<kc {
+                var done = 0
+                if cols == nr {
+                    // Whole panels: 8 × 8 blocks (8 rows of B, 8 values of p each) loaded as
+                    // vectors and transposed in registers, instead of one strided float at a time.
+                    while done + 8 <= kc {
+                        for group in 0..<4 {
+                            transpose8(column + group * 8 * ldb, ldb, into: o + group * 8, nr)
+                        }
+                        column += 8
+                        o += 8 * nr
+                        done += 8
+                    }
+                }
+                for _ in done..<kc {
                     var src = column
                     for j in 0..<cols { o[j] = src.pointee; src += ldb }
                     for j in cols..<nr { o[j] = 0 }
