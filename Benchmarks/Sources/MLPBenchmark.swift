@@ -35,7 +35,7 @@ enum MLPBenchmark {
         let sampling = Timing.measure(warmup: 1, samples: 3, minSampleSeconds: 0) {
             _ = diffusion.pSampleLoop(model.callAsFunction, shape: [samples, 2], using: &rng)
         }
-        let torch = torchTimings(threads: options.threads)
+        let torch = options.noReference ? nil : torchTimings(threads: options.threads)
         print("what".padding(toLength: 34, withPad: " ", startingAt: 0) + "        ours       PyTorch   PyTorch/ours")
         row("train step (batch 32), ms", ours: step, theirs: torch?.train_step, scale: 1e3)
         row("sample 1000 points × 250 steps, s", ours: sampling, theirs: torch?.sample, scale: 1)

@@ -34,11 +34,12 @@ enum MatmulBenchmark {
 
     static func run(_ options: BenchmarkOptions) {
         print("== matmul: gemm vs numpy, GFLOP/s (median of 7 samples; best in brackets), \(Parallel.threadCount) thread(s)")
-        let numpy = numpyTimings(threads: options.threads)
+        let chosen = shapes.filter { options.includes($0.name) }
+        let numpy = options.noReference ? nil : numpyTimings(threads: options.threads, shapes: chosen)
         print(left("shape", 22) + right("M", 5) + right("N", 6) + right("K", 6)
               + right("ours GFLOP/s", 16) + right("numpy GFLOP/s", 16) + right("ours/numpy", 12))
         var random = RandomGenerator(seed: 1)
-        for shape in shapes {
+        for shape in chosen {
             let ours = timeGemm(shape, &random)
             var line = left(shape.name, 22) + right("\(shape.m)", 5) + right("\(shape.n)", 6)
                 + right("\(shape.k)", 6) + right(rate(shape, ours), 16)
@@ -81,7 +82,7 @@ enum MatmulBenchmark {
     }
 
     /// Runs the numpy script; nil (after saying why) when python3 or numpy is missing.
-    static func numpyTimings(threads: Int) -> [String: Timing.Result]? {
+    static func numpyTimings(threads: Int, shapes: [Shape]) -> [String: Timing.Result]? {
         struct Output: Decodable {
             struct Entry: Decodable { var name: String; var best: Double; var median: Double }
             var numpy: String
