@@ -87,7 +87,9 @@ enum ActivationKernels {
                          _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
         switch f {
         case .silu:
-            forBlocks(n) { i, lanes in store(load(dy, i, lanes) * Function.silu.derivative(load(x, i, lanes)), dx, i, lanes) }
+            forBlocks(n) { i, lanes in
+                store(load(dy, i, lanes) * Function.silu.derivative(load(x, i, lanes)), dx, i, lanes)
+            }
         case .geluTanh:
             forBlocks(n) { i, lanes in
                 store(load(dy, i, lanes) * Function.geluTanh.derivative(load(x, i, lanes)), dx, i, lanes)

@@ -101,8 +101,10 @@ enum DepthwiseConv {
                             a1.addProduct(x.loadUnaligned(fromByteOffset: at + rowBytes, as: SIMD16<Float>.self), wij)
                         }
                         if H.rows > 2 {
-                            a2.addProduct(x.loadUnaligned(fromByteOffset: at + 2 * rowBytes, as: SIMD16<Float>.self), wij)
-                            a3.addProduct(x.loadUnaligned(fromByteOffset: at + 3 * rowBytes, as: SIMD16<Float>.self), wij)
+                            a2.addProduct(x.loadUnaligned(fromByteOffset: at + 2 * rowBytes, as: SIMD16<Float>.self),
+                                          wij)
+                            a3.addProduct(x.loadUnaligned(fromByteOffset: at + 3 * rowBytes, as: SIMD16<Float>.self),
+                                          wij)
                         }
                     }
                 }
