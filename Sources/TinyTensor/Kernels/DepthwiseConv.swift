@@ -66,13 +66,6 @@ enum DepthwiseConv {
         }
     }
 
-    /// How many output rows (`Plane.rows`) or filter taps (`Taps.add`) are computed at once
-    /// (GEMMMicroKernel's `Height`).
-    typealias Height = GEMMMicroKernel.Height
-    enum Rows1: Height { static var rows: Int { 1 } }
-    enum Rows2: Height { static var rows: Int { 2 } }
-    enum Rows4: Height { static var rows: Int { 4 } }
-
     /// One padded plane x̃ of one (sample, channel), its filter and its output plane.
     struct Plane {
         let g: ConvGeometry, pad: Padded
@@ -86,7 +79,7 @@ enum DepthwiseConv {
         /// previous FMA at every tap (49 in a row at 7 × 7, four cycles each); the H rows' sums
         /// are independent chains that overlap, and share each tap's broadcast weight.
         @inline(__always)
-        func rows<H: Height>(_: H.Type, from oh: Int) {
+        func rows<H: TileHeight>(_: H.Type, from oh: Int) {
             for v in 0..<pad.vectors {
                 let b0 = SIMD16<Float>(repeating: bias)
                 var a0 = b0, a1 = b0, a2 = b0, a3 = b0
@@ -186,7 +179,7 @@ enum DepthwiseConv {
         /// accumulators are independent chains: with one tap at a time, every fused multiply-add
         /// waited for the previous one.
         @inline(__always)
-        func add<H: Height>(_: H.Type, i: Int, j: Int, into sums: UnsafeMutablePointer<Float>) {
+        func add<H: TileHeight>(_: H.Type, i: Int, j: Int, into sums: UnsafeMutablePointer<Float>) {
             var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
             for oh in 0..<g.outH {
                 for v in 0..<pad.vectors {

@@ -155,13 +155,6 @@ enum DotProductGEMM {
         }
     }
 
-    /// Tile heights known at compile time (1, 2 or 3; GEMMMicroKernel's `Height`), so the
-    /// specialised code has no branch.
-    typealias Height = GEMMMicroKernel.Height
-    enum Rows1: Height { static var rows: Int { 1 } }
-    enum Rows2: Height { static var rows: Int { 2 } }
-    enum Rows3: Height { static var rows: Int { 3 } }
-
     /// Half of a 3 × 3 tile's accumulators: lanes 0..<8 or 8..<16 of the nine `SIMD16` sums.
     struct HalfTile {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c02 = SIMD8<Float>()
@@ -181,7 +174,7 @@ enum DotProductGEMM {
     /// tile: lanes `half ..< half + 8` of each step (`half` is 0 or 8), zeros past `kb`. The
     /// accumulators (9 ymm) stay in registers for the whole stretch, in memory between calls.
     @inline(never)
-    static func accumulate<H: Height>(_: H.Type, _ acc: inout HalfTile, half: Int, from: Int, to: Int, kb: Int,
+    static func accumulate<H: TileHeight>(_: H.Type, _ acc: inout HalfTile, half: Int, from: Int, to: Int, kb: Int,
                                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int) {
         var t = acc
         @inline(__always) func step(_ p: Int, _ count: Int) {
@@ -214,7 +207,7 @@ enum DotProductGEMM {
     /// are still in L1). Each lane still sees its products in the same order, and the halves
     /// are joined into `SIMD16`s before `sum()`, so the bits are those of the wide tile.
     @inline(never)
-    static func narrowTile<H: Height>(_: H.Type, kb: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
+    static func narrowTile<H: TileHeight>(_: H.Type, kb: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>,
                                       ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         var lo = HalfTile(), hi = HalfTile()
         var p = 0

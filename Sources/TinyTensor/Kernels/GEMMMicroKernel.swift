@@ -196,14 +196,8 @@ public enum GEMMMicroKernel {
         }
     }
 
-    /// A tile height known at compile time, so that the specialised `tile` has no branch.
-    protocol Height { static var rows: Int { get } }
-    enum Rows6: Height { static var rows: Int { 6 } }
-    enum Rows12: Height { static var rows: Int { 12 } }
-    enum Rows14: Height { static var rows: Int { 14 } }
-
     @inline(__always)
-    static func tile<H: Height>(_: H.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    static func tile<H: TileHeight>(_: H.Type, kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, cColumnStride: Int,
                                 rows: Int, cols: Int, alpha: Float, beta: Float) {
         var c0 = Row(), c1 = Row(), c2 = Row(), c3 = Row(), c4 = Row(), c5 = Row()
@@ -307,3 +301,14 @@ public enum GEMMMicroKernel {
         }
     }
 }
+
+/// A number of rows (or taps) known at compile time: the kernels take it as a type, `tile(Rows14.self, …)`,
+/// so that each specialised copy has no branch on it and its loops over the rows unroll.
+/// Shared by the GEMM micro-kernel (14, 12), DotProductGEMM (1–3) and DepthwiseConv (1, 2, 4).
+protocol TileHeight { static var rows: Int { get } }
+enum Rows1: TileHeight { static var rows: Int { 1 } }
+enum Rows2: TileHeight { static var rows: Int { 2 } }
+enum Rows3: TileHeight { static var rows: Int { 3 } }
+enum Rows4: TileHeight { static var rows: Int { 4 } }
+enum Rows12: TileHeight { static var rows: Int { 12 } }
+enum Rows14: TileHeight { static var rows: Int { 14 } }

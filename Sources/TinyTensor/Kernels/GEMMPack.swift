@@ -30,70 +30,63 @@ enum GEMMPack {
             if transA {
                 // op(A)'s column p is A's row p: mr consecutive floats per step.
                 let start = a + p0 * lda + i0 + ir
-                switch rows {
-                case 6 where mr == 6: copyRows(GEMMMicroKernel.Rows6.self, start, lda: lda, kc: kc, into: out)
-                case 12 where mr == 12: copyRows(GEMMMicroKernel.Rows12.self, start, lda: lda, kc: kc, into: out)
-                case 14 where mr == 14: copyRows(GEMMMicroKernel.Rows14.self, start, lda: lda, kc: kc, into: out)
-                default:
-                    var src = start, out = out
-                    for _ in 0..<kc {
-                        for i in 0..<rows { out[i] = src[i] }
-                        for i in rows..<mr { out[i] = 0 }
-                        src += lda
-                        out += mr
-                    }
+                withPanelHeight(rows: rows, mr: mr) { count, width in
+                    copyRuns(start, stride: lda, count: count, width: width, steps: kc, into: out)
                 }
-                out += kc * mr
             } else {
                 // op(A)'s column p takes one value from each of the mr rows of A. The packed
                 // buffer is written in order (loads strided, stores consecutive): written
                 // mr apart instead, the compiler turns the loop into scatter stores, which
                 // are many times slower than gathering.
                 let column = a + (i0 + ir) * lda + p0       // A[i0 + ir, p]
-                switch rows {
-                // Whole micro-panels with the height known at compile time: the loop over the
-                // rows unrolls (as a runtime count it cost a loop per column, most of the
-                // packing time of attention's small products; likewise above).
-                case 6 where mr == 6: gatherColumns(GEMMMicroKernel.Rows6.self, column, lda: lda, kc: kc, into: out)
-                case 12 where mr == 12: gatherColumns(GEMMMicroKernel.Rows12.self, column, lda: lda, kc: kc, into: out)
-                case 14 where mr == 14: gatherColumns(GEMMMicroKernel.Rows14.self, column, lda: lda, kc: kc, into: out)
-                default:
-                    var column = column, out = out
-                    for _ in 0..<kc {
-                        var src = column
-                        for i in 0..<rows { out[i] = src.pointee; src += lda }
-                        for i in rows..<mr { out[i] = 0 }
-                        column += 1
-                        out += mr
-                    }
+                withPanelHeight(rows: rows, mr: mr) { count, width in
+                    gatherRuns(column, stride: lda, count: count, width: width, steps: kc, into: out)
                 }
-                out += kc * mr
             }
+            out += kc * mr
         }
     }
 
-    /// out[p·H + i] = start[p·lda + i] for i < H.rows, p < kc: one whole micro-panel of Aᵀ.
+    /// Calls `body(rows, mr)`, with literal numbers when the micro-panel is whole (6, 12 or 14
+    /// rows): once inlined, the loops over its rows then unroll. (With the count known only at
+    /// run time they cost a loop per column: most of the packing time of attention's small
+    /// products.)
     @inline(__always)
-    static func copyRows<H: GEMMMicroKernel.Height>(_: H.Type, _ start: UnsafePointer<Float>, lda: Int, kc: Int,
-                                                    into out: UnsafeMutablePointer<Float>) {
-        var src = start, out = out
-        for _ in 0..<kc {
-            for i in 0..<H.rows { out[i] = src[i] }
-            src += lda
-            out += H.rows
+    static func withPanelHeight(rows: Int, mr: Int, _ body: (Int, Int) -> Void) {
+        switch (rows, mr) {
+        case (6, 6): body(6, 6)
+        case (12, 12): body(12, 12)
+        case (14, 14): body(14, 14)
+        default: body(rows, mr)
         }
     }
 
-    /// out[p·H + i] = column[i·lda + p] for i < H.rows, p < kc: one whole micro-panel of A.
+    /// out[p·width + i] = src[p·stride + i] for i < count, and 0 for count ≤ i < width, for each
+    /// p < steps: runs of consecutive floats, each padded to `width`.
     @inline(__always)
-    static func gatherColumns<H: GEMMMicroKernel.Height>(_: H.Type, _ column: UnsafePointer<Float>, lda: Int, kc: Int,
-                                                         into out: UnsafeMutablePointer<Float>) {
-        var column = column, out = out
-        for _ in 0..<kc {
-            var src = column
-            for i in 0..<H.rows { out[i] = src.pointee; src += lda }
+    static func copyRuns(_ src: UnsafePointer<Float>, stride: Int, count: Int, width: Int, steps: Int,
+                         into out: UnsafeMutablePointer<Float>) {
+        var src = src, out = out
+        for _ in 0..<steps {
+            for i in 0..<count { out[i] = src[i] }
+            for i in count..<width { out[i] = 0 }
+            src += stride
+            out += width
+        }
+    }
+
+    /// out[p·width + i] = src[i·stride + p] for i < count, and 0 for count ≤ i < width, for each
+    /// p < steps: one float gathered from each of `count` rows per step, padded to `width`.
+    @inline(__always)
+    static func gatherRuns(_ src: UnsafePointer<Float>, stride: Int, count: Int, width: Int, steps: Int,
+                           into out: UnsafeMutablePointer<Float>) {
+        var column = src, out = out
+        for _ in 0..<steps {
+            var row = column
+            for i in 0..<count { out[i] = row.pointee; row += stride }
+            for i in count..<width { out[i] = 0 }
             column += 1
-            out += H.rows
+            out += width
         }
     }
 
@@ -135,8 +128,7 @@ enum GEMMPack {
                 // op(B) = Bᵀ: op(B)'s row p takes one value from each of 32 rows of B,
                 // gathered so that the packed panel is written in order (as in packA).
                 var column = b + (j0 + jr) * ldb + p0       // B[j0 + jr, p]
-                var o = out
-                var done = 0
+                var o = out, done = 0
                 if cols == nr {
                     // Whole panels: 8 × 8 blocks (8 rows of B, 8 values of p each) loaded as
                     // vectors and transposed in registers, instead of one strided float at a time.
@@ -149,13 +141,7 @@ enum GEMMPack {
                         done += 8
                     }
                 }
-                for _ in done..<kc {
-                    var src = column
-                    for j in 0..<cols { o[j] = src.pointee; src += ldb }
-                    for j in cols..<nr { o[j] = 0 }
-                    column += 1
-                    o += nr
-                }
+                gatherRuns(column, stride: ldb, count: cols, width: nr, steps: kc - done, into: o)
             } else if cols == nr {
                 // The common case: 32 consecutive floats of B's row p, copied as two vectors.
                 var src = UnsafeRawPointer(b + p0 * ldb + j0 + jr)
@@ -169,14 +155,7 @@ enum GEMMPack {
                     o += nr * 4
                 }
             } else {
-                var src = b + p0 * ldb + j0 + jr
-                var o = out
-                for _ in 0..<kc {
-                    for j in 0..<cols { o[j] = src[j] }
-                    for j in cols..<nr { o[j] = 0 }
-                    src += ldb
-                    o += nr
-                }
+                copyRuns(b + p0 * ldb + j0 + jr, stride: ldb, count: cols, width: nr, steps: kc, into: out)
             }
             out += kc * nr
         }
