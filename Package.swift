@@ -93,8 +93,8 @@ let package = Package(
         .target(name: "Diffusion", dependencies: ["TinyTensor", "CZlib"], swiftSettings: fastFlags),
         // Pictures without Python: PNG/GIF through libpng/giflib, canvas, plots, image grids.
         .target(name: "Figures", dependencies: ["TinyTensor", "CPNG", "CGIF"], swiftSettings: fastFlags),
-        // Shared command-line bits of the chapters: output folder, errors, timing.
-        .target(name: "ChapterSupport", dependencies: ["TinyTensor", "Figures", argumentParser],
+        // What the chapters' command lines share: options, output folder, errors, training sessions.
+        .target(name: "ChapterSupport", dependencies: ["TinyTensor", "Diffusion", "Figures", argumentParser],
                 swiftSettings: fastFlags),
 
         .executableTarget(name: "Benchmarks", dependencies: ["TinyTensor", "Diffusion"],

@@ -33,7 +33,7 @@ enum MLPBenchmark {
             optimizer.step()
         }
         let sampling = Timing.measure(warmup: 1, samples: 3, minSampleSeconds: 0) {
-            _ = diffusion.pSampleLoop(model.callAsFunction, shape: [samples, 2], using: &rng)
+            _ = DDPMSampler(diffusion).sample(model.callAsFunction, from: Tensor.randn([samples, 2], using: &rng), using: &rng)
         }
         let torch = options.noReference ? nil : torchTimings(threads: options.threads)
         print("what".padding(toLength: 34, withPad: " ", startingAt: 0) + "        ours       PyTorch   PyTorch/ours")

@@ -15,23 +15,25 @@ import TinyTensor
 /// and moves by as much between seeds as between settings. So every setting is trained on each
 /// of `seeds` and reported as mean (min–max) beside the floor's range; writes ablations.png
 /// (the first seed's samples per setting) and ablations.json (every seed's metrics).
-func runAblations(base: Toy2DRecipe, sampleCount: Int, seeds: [UInt64], out: OutputFolder) throws {
-    func variant(_ change: (inout Toy2DRecipe) -> Void) -> Toy2DRecipe {
+func runAblations(base: TrainingRecipe, sampleCount: Int, seeds: [UInt64], out: OutputFolder) throws {
+    func variant(_ change: (inout TrainingRecipe) -> Void) -> TrainingRecipe {
         var r = base
         change(&r)
+        r.learningRateFloor = r.learningRate / 100                // a cosine decay ends at 1 % of the peak
         return r
     }
-    var tutorial = Toy2DRecipe.tutorial
+    var tutorial = TrainingRecipe.toyTutorial
     tutorial.epochs = base.epochs
-    let settings: [(name: String, recipe: Toy2DRecipe)] = [
+    tutorial.learningRateFloor = tutorial.learningRate / 100
+    let settings: [(name: String, recipe: TrainingRecipe)] = [
         ("this chapter's recipe", base),
         ("tutorial as published", tutorial),
-        ("tutorial + full shuffle", { var r = tutorial; r.shuffle = "full"; return r }()),
-        ("shuffle: buffer of 1000", variant { $0.shuffle = "buffer" }),
+        ("tutorial + full shuffle", { var r = tutorial; r.shuffle = .full; return r }()),
+        ("shuffle: buffer of 1000", variant { $0.shuffle = .buffer; $0.bufferSize = 1000 }),
         ("no 1000/T rescale (signal 0.28 at T)", variant { $0.rescaleBetas = false }),
         ("T = 1000, no rescale", variant { $0.rescaleBetas = false; $0.timesteps = 1000 }),
-        ("cosine noise schedule", variant { $0.schedule = "cosine"; $0.rescaleBetas = false }),
-        ("constant learning rate", variant { $0.learningRateSchedule = "constant" }),
+        ("cosine noise schedule", variant { $0.schedule = .cosine; $0.rescaleBetas = false }),
+        ("constant learning rate", variant { $0.learningRateSchedule = .constant }),
         ("learning rate 1e-4", variant { $0.learningRate = 1e-4 }),
         ("learning rate 1e-2", variant { $0.learningRate = 1e-2 }),
         ("width 32", variant { $0.width = 32 }),
@@ -39,7 +41,7 @@ func runAblations(base: Toy2DRecipe, sampleCount: Int, seeds: [UInt64], out: Out
         ("width 256", variant { $0.width = 256 }),
     ]
     // No timings in the JSON: the same seeds write the same bytes.
-    struct Row: Encodable { var name: String; var recipe: Toy2DRecipe; var seeds: [UInt64]; var metrics: [Toy2DMetrics] }
+    struct Row: Encodable { var name: String; var recipe: TrainingRecipe; var seeds: [UInt64]; var metrics: [Toy2DMetrics] }
     var panels: [(name: String, samples: Tensor, metrics: [Toy2DMetrics])] = []
     var rows: [Row] = []
     print("\nablations: one change at a time, \(settings.count) settings × seeds \(seeds.map(String.init).joined(separator: ", "))")
@@ -49,10 +51,14 @@ func runAblations(base: Toy2DRecipe, sampleCount: Int, seeds: [UInt64], out: Out
         for seed in seeds {
             var rng = RandomGenerator(seed: seed)
             let data = ToyDatasets.clusters(using: &rng)                                  // [8000, 2]
-            let trained = try trainToyDenoiser(recipe, points: data.points, using: &rng)
-            _ = drawProbe(data, timesteps: recipe.timesteps, using: &rng)                 // as the main run does
-            let (x, _, _) = sampleToyDenoiser(trained, count: sampleCount, variance: ReverseVariance(rawValue: recipe.variance)!,
-                                   keepTrajectory: false, using: &rng)                     // [N, 2]
+            let model = recipe.makeModel(dataShape: data.points.shape, rng: &rng)       // as the main run does
+            let trainer = try reported { try DiffusionTrainer(recipe: recipe, model: model, dataset: data, rng: rng, seed: seed) }
+            while !trainer.finished { try reported { try trainer.trainStep() } }
+            rng = trainer.rng
+            _ = drawProbe(data, timesteps: recipe.timesteps, using: &rng)
+            let xT = Tensor.randn([sampleCount, 2], using: &rng)                         // [N, 2]
+            let sampler = DDPMSampler(trainer.diffusion, variance: recipe.variance)
+            let x = trainer.withSamplingWeights { sampler.sample(trainer.noisePredictor, from: xT, using: &rng) }   // [N, 2]
             metrics.append(evaluate(x, centres: data.centres, seed: seed))
             if first == nil { first = x }
         }

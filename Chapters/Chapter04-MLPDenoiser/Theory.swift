@@ -38,14 +38,14 @@ import TinyTensor
 // `checkFourSteps` takes one step both ways with the same z.
 
 /// Both sides of Eq. 12 on 2000 fresh (x_0, t, ε) with σ_t² = β̃_t, and λ_t at a few t.
-func checkObjective(_ trained: TrainedToyDenoiser, data: ToyDataset, using rng: inout RandomGenerator) {
+func checkObjective(_ trained: DiffusionTrainer, data: ToyDataset, using rng: inout RandomGenerator) {
     let d = trained.diffusion, s = d.schedule.doubleArrays, T = d.timesteps, n = 2000
     let rows = rng.integers(count: n, below: data.count)
     let x0 = data.points.indexSelect(rows, axis: 0)                                     // [n, 2]
     let t = rng.integers(count: n, below: T - 1).map { $0 + 1 }      // β̃ is 0 at index 0 (x_0 is known)
     let eps = Tensor.randn([n, 2], using: &rng)                                         // [n, 2]
     let xt = d.qSample(x0, t: t, noise: eps)                                            // [n, 2]
-    let epsTheta = trained.withSamplingWeights { noGrad { trained.model(xt, t) } }      // [n, 2]
+    let epsTheta = trained.withSamplingWeights { noGrad { trained.noisePredictor(xt, t) } }      // [n, 2]
     let muTilde = d.qPosteriorMeanVariance(x0: x0, xt: xt, t: t).mean                   // [n, 2]
     var kl = 0.0, weighted = 0.0
     for i in 0..<n {
@@ -72,17 +72,17 @@ func checkObjective(_ trained: TrainedToyDenoiser, data: ToyDataset, using rng: 
 
 /// One reverse step at a few t, by `pSample` and by the four steps, from the same x_t with the
 /// same z; prints the largest difference.
-func checkFourSteps(_ trained: TrainedToyDenoiser, using rng: inout RandomGenerator) {
+func checkFourSteps(_ trained: DiffusionTrainer, using rng: inout RandomGenerator) {
     let d = trained.diffusion, T = d.timesteps
     var worst: Float = 0
     for t in [1, T / 2, T - 1] {
         let x = Tensor.randn([1000, 2], using: &rng)                                     // x_t  [1000, 2]
         var same = rng                                                  // a copy: the same z for both routes
         let oneLine = trained.withSamplingWeights {
-            d.pSample(trained.model.callAsFunction, x: x, t: t, using: &rng)            // [1000, 2]
+            d.pSample(trained.noisePredictor, x: x, t: t, using: &rng)            // [1000, 2]
         }
         let steps = Array(repeating: t, count: 1000)
-        let epsTheta = trained.withSamplingWeights { noGrad { trained.model(x, steps) } }   // 1.  [1000, 2]
+        let epsTheta = trained.withSamplingWeights { noGrad { trained.noisePredictor(x, steps) } }   // 1.  [1000, 2]
         let x0Hat = d.predictStartFromNoise(x, t: steps, noise: epsTheta)                   // 2.  [1000, 2]
         let (mean, variance, _) = d.qPosteriorMeanVariance(x0: x0Hat, xt: x, t: steps)    // 3.  [1000, 2], [1000, 1]
         let z = Tensor(same.normal(count: x.count), shape: x.shape)                        //     [1000, 2]

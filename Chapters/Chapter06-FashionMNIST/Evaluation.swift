@@ -35,24 +35,24 @@ extension Chapter06 {
     /// Classifies the samples and scores them with the classifier-FID, beside its real-data floor.
     /// `mirroredTraining`: the model trained on randomly flipped images (decides `classShares`).
     func evaluate(samples: Tensor, source: String, mirroredTraining: Bool, quick: Bool) throws -> Metrics {
-        let classifierURL = URL(fileURLWithPath: FashionClassifier.defaultPath)
+        let classifierURL = URL(fileURLWithPath: CourseFiles.classifier)
         let classifier: FashionClassifier
         do {
             // The classifier is trained once (8 epochs, about 15 minutes on 2 cores, 92.3 % on
             // the test images) and committed; --train-classifier trains it again.
             if trainClassifier {
-                let train = try loadData(split: .train, limit: quick ? 2048 : nil)
-                let test = try loadData(split: .test, limit: quick ? 1000 : nil)
+                let train = try FashionMNIST(split: .train, limit: quick ? 2048 : nil)
+                let test = try FashionMNIST(split: .test, limit: quick ? 1000 : nil)
                 print("training the evaluation classifier (\(train.count) images)")
                 classifier = try FashionClassifier.trainAndSave(to: classifierURL, train: train, test: test,
                                                                 epochs: quick ? 1 : 8).model
             } else {
                 classifier = try FashionClassifier.load(from: classifierURL)
             }
-        } catch let error as ChapterError { throw error } catch { throw ChapterError("\(error)") }
+        } catch { throw ChapterError(error) }
         // The reference: the classifier's features of the test images (1,000 of them with --quick).
-        let test = try loadData(split: .test, limit: quick ? 1000 : nil)
-        let train = try loadData(split: .train, limit: quick ? 2048 : nil)
+        let test = try reported { try FashionMNIST(split: .test, limit: quick ? 1000 : nil) }
+        let train = try reported { try FashionMNIST(split: .train, limit: quick ? 2048 : nil) }
         let evaluation = try FashionEvaluation(classifier: classifier, test: test)
         let n = samples.shape[0]
         guard n >= 2 else { throw ChapterError("the classifier-FID needs at least 2 samples; pass --samples 2 or more.") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChapterSupport
 import Diffusion
+import TinyTensor
 
 /// `--recipe` and one option per hyperparameter; an option given on the command line always
 /// beats both the recipe and `--quick`.
@@ -31,7 +32,10 @@ struct RecipeOptions: ParsableArguments {
     /// The recipe with every given option applied, checked. `--quick` shrinks what was not given.
     func recipe(quick: Bool) throws -> TrainingRecipe {
         var r: TrainingRecipe
-        do { r = try TrainingRecipe.named(recipe) } catch { throw ChapterError("\(error)") }
+        guard let preset = TrainingRecipe.presets[recipe] else {
+            throw ChapterError("unknown --recipe '\(recipe)'; choose default, tutorial, mindspore, tworesunet or conditional.")
+        }
+        r = preset
         if quick {
             // A few steps of a small run, for the tests and a first look (nothing to see in it).
             r.epochs = 1; r.batchSize = 16; r.timesteps = 50; r.warmupSteps = min(r.warmupSteps, 4)
@@ -39,31 +43,30 @@ struct RecipeOptions: ParsableArguments {
         if let epochs { r.epochs = epochs }
         if let batchSize { r.batchSize = batchSize }
         if let lr { r.learningRate = lr }
-        if let lrSchedule { r.learningRateSchedule = lrSchedule }
+        if let decay = try choice(lrSchedule, "--lr-schedule", LearningRateDecay.self) { r.learningRateSchedule = decay }
         if let lrFloor { r.learningRateFloor = lrFloor }
         if let warmup { r.warmupSteps = warmup }
         if let emaDecay { r.emaDecay = emaDecay }
-        if let loss { r.loss = loss }
+        if let loss = try choice(loss, "--loss", RegressionLoss.self) { r.loss = loss }
         if let oneTimestepPerBatch { r.oneTimestepPerBatch = oneTimestepPerBatch.isOn ? true : nil }
         if let timesteps { r.timesteps = timesteps }
-        if let schedule { r.schedule = schedule }
+        if let schedule = try choice(schedule, "--schedule", BetaSchedule.self) { r.schedule = schedule }
         if let rescaleBetas { r.rescaleBetas = rescaleBetas.isOn }
         if let model {
-            let architecture: UNetArchitecture
-            do { architecture = try UNetArchitecture(named: model) } catch { throw ChapterError("\(error)") }
+            let architecture = try choice(model, "--model", DenoiserKind.self, among: [.annotated, .mindspore, .tworesunet])!
             // nil, not "annotated": the Annotated recipes' JSON stays as it always was.
-            r.model = architecture == .annotated ? nil : architecture.rawValue
+            r.model = architecture == .annotated ? nil : architecture
             // The other two are ConvNeXt U-Nets; the Annotated one goes back to the post's block.
-            r.block = architecture == .annotated ? "resnet" : "convnext"
+            r.block = architecture == .annotated ? .resnet : .convnext
         }
-        if let block { r.block = block }
+        if let block = try choice(block, "--block", UNetBlock.self) { r.block = block }
         if let dim { r.dim = dim }
         if let flip { r.horizontalFlip = flip.isOn }
-        if let variance { r.variance = variance }
+        if let variance = try choice(variance, "--variance", ReverseVariance.self) { r.variance = variance }
         if let labelDropout { r.labelDropout = labelDropout }
         // The learning-rate floor must stay below a lowered peak.
         if lrFloor == nil { r.learningRateFloor = min(r.learningRateFloor, r.learningRate) }
-        do { try r.validate() } catch { throw ChapterError("\(error)") }
+        try reported { try r.validate() }
         return r
     }
 }

@@ -9,111 +9,83 @@
 //     σ = η · √((1 − ᾱ_s)/(1 − ᾱ_t)) · √(1 − ᾱ_t/ᾱ_s)
 //
 // Nothing in it needs s = t − 1: it can jump along a sub-sequence of 10, 20 or 50 of the 300
-// steps. η = 1 with every step is DDPM's ancestral step exactly; η = 0 adds no noise at all, so
-// the same x_T always gives the same image (an ODE), which lets us interpolate between two x_T
-// and run the sampler backwards to find the x_T of a real image (inversion).
+// steps. η = 1 with every step is DDPM's ancestral step with the posterior variance β̃_t; η = 0
+// adds no noise at all, so the same x_T always gives the same image (an ODE), which lets us
+// interpolate between two x_T and run the sampler backwards to find the x_T of a real image
+// (inversion). The options are in Command.swift, the figures in Figures.swift.
 //
 // Run:  swift run -c release Chapter07-FastSampling            (needs Chapter 6's unet.safetensors)
 
-import ArgumentParser
 import ChapterSupport
 import Diffusion
 import Figures
 import Foundation
 import TinyTensor
 
-@main
-struct Chapter07: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "Chapter07-FastSampling",
-        abstract: "DDIM and respaced DDPM on Chapter 6's model: quality against steps, determinism, inversion.")
-
-    @OptionGroup var common: ChapterOptions
-
-    @Option(help: "Weights to sample from (default: output/Chapter06-FashionMNIST/unet.safetensors).")
-    var checkpoint: String?
-    @Option(help: "Images per setting for the classifier-FID (default 128, --quick 8).")
-    var samples: Int?
-    @Option(help: "Step counts to compare, comma-separated (default 10,20,50,100; --quick 2,4).")
-    var steps: String?
-    @Option(help: "Steps of the interpolation and inversion figures (default 50, --quick 4).")
-    var figureSteps: Int?
-    @Flag(help: "Clip the network's guess x̂_0 to [-1, 1] at every step (and re-derive ε from it).")
-    var clip = false
-
-    func run() throws {
-        let clock = Stopwatch()
-        let n = common.value(samples, normal: 128, quick: 8)
-        try Bounds.check("--samples", n, in: 2...10_000, "every setting samples this many images")
-        let counts = try parseList(steps ?? (common.quick ? "2,4" : "10,20,50,100"), option: "--steps",
-                                   expects: "step counts ≥ 1", example: "10,20,50") { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
-        let figureCount = common.value(figureSteps, normal: 50, quick: 4)
-        let out = try common.start("Chapter07-FastSampling")
-
+extension Chapter07 {
+    /// The lesson, top to bottom.
+    func lesson(_ settings: Settings, out: OutputFolder) throws {
         // MARK: 1. The trained model of Chapter 6
-        let url = URL(fileURLWithPath: checkpoint ?? "output/Chapter06-FashionMNIST/unet.safetensors")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ChapterError("no weights at \(url.path); run Chapter06-FashionMNIST first or pass --checkpoint FILE.")
-        }
-        let loaded: LoadedDenoiser
-        do { loaded = try LoadedDenoiser(contentsOf: url, fallback: .improved) } catch {
-            throw ChapterError("cannot sample from \(url.lastPathComponent): \(error)")
-        }
-        let d = loaded.diffusion, eps = loaded.predictor, T = d.timesteps
-        guard counts.allSatisfy({ $0 <= T }), figureCount <= T else {
-            throw ChapterError("every step count must be at most T = \(T); got \(counts) and --figure-steps \(figureCount).")
-        }
-        print("loaded \(url.lastPathComponent): recipe \(loaded.recipe.name), step \(loaded.step), T = \(T)")
-        let evaluation: CourseEvaluator
-        do { evaluation = try CourseEvaluator(quick: common.quick) } catch { throw ChapterError("\(error)") }
+        let loaded = try loadModel()
+        let d = loaded.diffusion, epsilon = loaded.predictor, T = d.timesteps
+        try settings.check(timesteps: T)
+        let evaluation = try loadEvaluator()
 
-        // MARK: 2. Same noise, fewer steps
+        // MARK: 2. The DDIM update, written out, with η = 0
         //
-        // Eight x_T, sampled by DDPM with all T steps and by DDIM (η = 0, trailing spacing) with
-        // fewer: with 50 steps the clothes are the same garments as DDPM's, drawn 6× faster.
+        // Eight x_T, sampled by DDPM with all T steps (η = 1) and by DDIM (η = 0, trailing
+        // spacing) with fewer. The loop below is Eq. 12 with σ = 0, line by line; `DDIMSampler`
+        // (Sampling/DDIM.swift) takes the same step for any η, and the check shows they agree.
         var rng = RandomGenerator(seed: common.seed)
         let xT = Tensor.randn([8, 1, 28, 28], using: &rng)                             // [8, 1, 28, 28]
+        let alphaBar = d.schedule.doubleArrays.alphasCumprod
         var rows: [(String, Tensor)] = []
         var ddpmRng = rng
-        rows.append(("DDPM, \(T) steps", d.ddimSampleLoop(eps, from: xT, steps: Array((0..<T).reversed()), eta: 1, clip: clip, using: &ddpmRng)))
-        for k in counts {
+        let everyStep = DDIMSampler(d, steps: Array((0..<T).reversed()), eta: 1, clip: clip)
+        rows.append(("DDPM, \(T) steps", everyStep.sample(epsilon, from: xT, using: &ddpmRng)))
+        for k in settings.counts {
+            let steps = TimestepSpacing.trailing.timesteps(count: k, of: T)          // τ_1 > … > τ_k
+            var x = xT                                                                 // x_τ1  [8, 1, 28, 28]
+            noGrad { for (i, t) in steps.enumerated() {
+                let s = i + 1 < steps.count ? steps[i + 1] : -1                        // the next step (−1: clean)
+                let abS = s < 0 ? 1 : alphaBar[s]                                      // ᾱ_s (ᾱ_{−1} = 1)
+                let (x0, eps) = d.predictStartAndNoise(epsilon, x: x, t: t, clip: clip)   // x̂_0, ε_θ  [8, 1, 28, 28]
+                x = x0 * Float(abS.squareRoot()) + eps * Float((1 - abS).squareRoot())    // x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s) ε
+            } }
             var unused = rng
-            let steps = TimestepSpacing.trailing.timesteps(count: k, of: T)
-            rows.append(("DDIM, \(k) steps", d.ddimSampleLoop(eps, from: xT, steps: steps, clip: clip, using: &unused)))
+            let library = DDIMSampler(d, steps: steps, clip: clip).sample(epsilon, from: xT, using: &unused)
+            print("DDIM, \(k) steps: the loop above and DDIMSampler " + (x.data == library.data ? "agree to the bit" : "DIFFER"))
+            rows.append(("DDIM, \(k) steps", x))
         }
-        try sideBySide(rows).writePNG(to: out.file("same_noise.png"))
-        print("wrote \(out.display("same_noise.png"))")
+        try write(sideBySide(rows), "same_noise.png", out: out)
 
         // MARK: 3. Quality against steps
         //
         // For each sampler, n images from fresh noise, scored by Chapter 6's classifier-FID beside
-        // its real-data floor. η = 0 (DDIM) with two spacings, η = 0.5, η = 1 (= respaced DDPM).
-        let settings: [(name: String, eta: Double, spacing: TimestepSpacing)] = [
+        // the score of as many real images. η = 0 (DDIM) with two spacings, η = 0.5, η = 1
+        // (= respaced DDPM). Every setting starts from the same x_T.
+        let settingsList: [(name: String, eta: Double, spacing: TimestepSpacing)] = [
             ("DDIM η=0, trailing", 0, .trailing), ("DDIM η=0, linspace", 0, .linspace),
             ("η=0.5, trailing", 0.5, .trailing), ("η=1 (respaced DDPM), trailing", 1, .trailing),
         ]
-        var results: [Result] = []
         let sampleRng = RandomGenerator(seed: common.seed &+ 7)
         func measure(_ name: String, eta: Double, spacing: TimestepSpacing, count: Int) -> Result {
-            var r = sampleRng                                       // every setting starts from the same x_T
-            let steps = spacing.timesteps(count: count, of: T)
+            var r = sampleRng
+            let sampler = DDIMSampler(d, steps: spacing.timesteps(count: count, of: T), eta: eta, clip: clip)
             let started = Stopwatch()
             var batches: [Tensor] = []
-            for start in stride(from: 0, to: n, by: 128) {
-                batches.append(d.ddimSampleLoop(eps, shape: [min(128, n - start), 1, 28, 28], steps: steps, eta: eta, clip: clip, using: &r))
+            for start in stride(from: 0, to: settings.samples, by: 128) {
+                let xT = Tensor.randn([min(128, settings.samples - start), 1, 28, 28], using: &r)   // [≤128, 1, 28, 28]
+                batches.append(sampler.sample(epsilon, from: xT, using: &r))
             }
-            let x = batches.count == 1 ? batches[0] : Tensor.concat(batches, axis: 0)   // [n, 1, 28, 28]
-            let seconds = started.seconds * 64 / Double(n)
-            let report = evaluation.report(x)
-            print("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0)
-                  + String(format: "%4d steps   FID %8.2f (floor %.2f)   %6.1f s per 64 images", count, report.fid, report.floor, seconds))
-            return Result(name: name, eta: eta, spacing: spacing.rawValue, steps: count, fid: report.fid, floor: report.floor)
+            let x = Tensor.concat(batches, axis: 0)                                    // [n, 1, 28, 28]
+            return report(name, eta: eta, spacing: spacing, steps: count, evaluation.report(x),
+                          secondsPer64: started.seconds * 64 / Double(settings.samples))
         }
-        print("\nclassifier-FID of \(n) images per setting (lower is better; the floor is \(n) real images):")
-        results.append(measure("DDPM (η=1, every step)", eta: 1, spacing: .trailing, count: T))
-        for s in settings { for k in counts { results.append(measure(s.name, eta: s.eta, spacing: s.spacing, count: k)) } }
-        try qualityFigure(results, settings: settings.map(\.name), ddpm: results[0]).writePNG(to: out.file("quality.png"))
-        print("wrote \(out.display("quality.png"))")
+        print("\nclassifier-FID of \(settings.samples) images per setting (lower is better; the floor is \(settings.samples) real images):")
+        var results = [measure("DDPM (η=1, every step)", eta: 1, spacing: .trailing, count: T)]
+        for s in settingsList { for k in settings.counts { results.append(measure(s.name, eta: s.eta, spacing: s.spacing, count: k)) } }
+        try write(qualityFigure(results, settings: settingsList.map(\.name), ddpm: results[0]), "quality.png", out: out)
 
         // MARK: 4. Determinism: walking between two x_T
         //
@@ -121,34 +93,40 @@ struct Chapter07: ParsableCommand {
         // the norm of Gaussian noise (a straight line would pass through low-norm x_T that sampling
         // never starts from): x(α) = sin((1−α)θ)/sin θ · a + sin(αθ)/sin θ · b, cos θ = a·b/(|a||b|).
         let a = Tensor.randn([1, 1, 28, 28], using: &rng), b = Tensor.randn([1, 1, 28, 28], using: &rng)
-        let path = (0..<16).map { slerp(a, b, Float($0) / 15) }
-        let walk = Tensor.concat(path, axis: 0)                                          // [16, 1, 28, 28]
+        let walk = Tensor.concat((0..<16).map { slerp(a, b, Float($0) / 15) }, axis: 0)   // [16, 1, 28, 28]
         var unused = rng
-        let morph = d.ddimSampleLoop(eps, from: walk, steps: TimestepSpacing.trailing.timesteps(count: figureCount, of: T), clip: clip, using: &unused)
-        try ImageGrid.make(morph, nrow: 16, padding: 2, scale: 3).writePNG(to: out.file("interpolation.png"))
-        try GIFWriter.write(frames: (0..<16).map { ImageGrid.image(morph.select($0, axis: 0), scale: 8) },
-                            delays: (0..<16).map { $0 == 15 || $0 == 0 ? 80 : 15 }, to: out.file("interpolation.gif"))
-        print("wrote \(out.display("interpolation.png")) and \(out.display("interpolation.gif"))")
+        let ode = DDIMSampler(d, steps: TimestepSpacing.trailing.timesteps(count: settings.figureSteps, of: T), clip: clip)
+        let morph = ode.sample(epsilon, from: walk, using: &unused)                     // [16, 1, 28, 28]
+        try writeInterpolation(morph, out: out)
 
         // MARK: 5. Inversion: from a real image back to its x_T, and forward again
-        let test = try loadTest(limit: 8)
-        let x0 = test.images(Array(0..<8))                                               // [8, 1, 28, 28]
-        let invSteps = TimestepSpacing.linspace.timesteps(count: figureCount, of: T)
-        let found = d.ddimInvert(eps, x0: x0, steps: invSteps)                           // [8, 1, 28, 28]
+        //
+        // Run the η = 0 step the other way, x_next = √ᾱ_next x̂_0 + √(1 − ᾱ_next) ε_θ, from a test
+        // image up to t = T − 1, then sample back down along the same steps.
+        let x0 = try loadTestImages(8)                                                  // [8, 1, 28, 28]
+        let invSteps = TimestepSpacing.linspace.timesteps(count: settings.figureSteps, of: T)
         var none = rng
-        let back = d.ddimSampleLoop(eps, from: found, steps: invSteps, using: &none)     // [8, 1, 28, 28]
+        let found = DDIMInversion(d, steps: invSteps).sample(epsilon, from: x0, using: &none)   // [8, 1, 28, 28]
+        let back = DDIMSampler(d, steps: invSteps).sample(epsilon, from: found, using: &none)    // [8, 1, 28, 28]
         let error = zip(back.data, x0.data).map { abs($0 - $1) }
         let meanError = error.reduce(0, +) / Float(error.count)
         print(String(format: "inversion with %d steps: mean |x0 - regenerated| = %.4f, largest %.3f (pixels in [-1, 1])",
-                     figureCount, meanError, error.max() ?? 0))
+                     settings.figureSteps, meanError, error.max() ?? 0))
         let foundStd = (found.data.map { $0 * $0 }.reduce(0, +) / Float(found.count)).squareRoot()
         print(String(format: "the inverted x_T have std %.3f (pure noise: 1)", foundStd))
-        try sideBySide([("test images", x0), ("their x_T", found.clamp(min: -3, max: 3) / 3), ("regenerated", back)])
-            .writePNG(to: out.file("inversion.png"))
-        print("wrote \(out.display("inversion.png"))")
+        try write(sideBySide([("test images", x0), ("their x_T", found.clamp(min: -3, max: 3) / 3), ("regenerated", back)]),
+                  "inversion.png", out: out)
 
-        try out.writeJSON(Summary(source: "\(loaded.recipe.name), step \(loaded.step)", samplesPerSetting: n, results: results,
-                                  inversionMeanError: meanError), to: "metrics.json")
-        print(String(format: "done in %@", ProgressLine.duration(clock.seconds)))
+        try save(Summary(source: "\(loaded.recipe.name), step \(loaded.step)", samplesPerSetting: settings.samples,
+                         results: results, inversionMeanError: meanError), out: out)
     }
+}
+
+/// Spherical interpolation between two noise tensors of the same shape.
+func slerp(_ a: Tensor, _ b: Tensor, _ alpha: Float) -> Tensor {
+    let dot = zip(a.data, b.data).map { $0 * $1 }.reduce(0, +)
+    let na = a.data.map { $0 * $0 }.reduce(0, +).squareRoot(), nb = b.data.map { $0 * $0 }.reduce(0, +).squareRoot()
+    let theta = acos(max(-1, min(1, dot / (na * nb))))
+    guard theta > 1e-4 else { return a * (1 - alpha) + b * alpha }
+    return a * (sin((1 - alpha) * theta) / sin(theta)) + b * (sin(alpha * theta) / sin(theta))
 }

@@ -1,8 +1,8 @@
 // Chapter 8 — Guidance: ask for a sneaker.
 //
 // Chapter 6's U-Net with one change, a learned vector per class (and one for "no class", ∅)
-// added to its time embedding, trained by Chapter 6's own trainer with each label replaced by
-// ∅ one time in ten:
+// added to its time embedding, trained by Chapter 6's own training loop with each label
+// replaced by ∅ one time in ten:
 //
 //     swift run -c release Chapter06-FashionMNIST --recipe conditional --output output/Chapter08-Guidance
 //
@@ -16,130 +16,96 @@
 //      pushes the unconditional prediction towards y, ε̂ = ε_∅ − s √(1 − ᾱ_t) ∇ log p_φ(y | x_t, t).
 //
 // Chapter 6's classifier then says how often a sample is the class that was asked for, and the
-// classifier-FID how varied and real the samples still are.
+// classifier-FID how varied and real the samples still are. The options are in Command.swift,
+// the measurements in Measures.swift, the figures in Figures.swift.
 //
-//     swift run -c release Chapter08-Guidance          # 64 minutes on a 2-core Zen 3 (AVX2)
+//     swift run -c release Chapter08-Guidance          (the README gives the time)
 
-import ArgumentParser
 import ChapterSupport
 import Diffusion
 import Figures
 import Foundation
 import TinyTensor
 
-@main
-struct Chapter08: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "Chapter08-Guidance",
-        abstract: "Class-conditional sampling: classifier-free guidance and classifier guidance, and what they cost.")
+extension Chapter08 {
+    /// The lesson, top to bottom.
+    func lesson(_ settings: Settings, out: OutputFolder) throws {
+        // MARK: 1. The class-conditional model, and the judge
+        let (loaded, model) = try loadConditionalModel(out: out)
+        let d = loaded.diffusion, null = loaded.recipe.numClasses!                     // ∅ is label 10
+        let sampler = DDIMSampler(d, steps: TimestepSpacing.trailing.timesteps(count: settings.steps, of: d.timesteps),
+                                  clip: clip)
+        let evaluation = try loadEvaluator()
+        let realAccuracy = judgeRealImages(evaluation)
 
-    @OptionGroup var common: ChapterOptions
-    @Option(help: "The class-conditional weights (default: <output>/unet.safetensors).")
-    var checkpoint: String?
-    @Option(help: "Classifier-free guidance scales w of the measured sweep (default 0,1,2,3,5,7).") var scales: String?
-    @Option(help: "Scales w of the 10 × 8 grids (default 0,1,3,7,15).") var gridScales: String?
-    @Option(help: "Classifier-guidance scales s of the measured sweep (default 0,1,3,10,30).") var classifierScales: String?
-    @Option(help: "Images per scale in the sweeps (default 250, --quick 20).") var samples: Int?
-    @Option(help: "DDIM steps (η = 0, trailing spacing) of every sampler (default 50, --quick 4).") var steps: Int?
-    @Option(help: "Epochs of the noisy-image classifier when it is (re)trained (default 3).") var classifierEpochs: Int?
-    @Flag(help: "Train the noisy-image classifier even if <output>/noisy_classifier.safetensors exists.")
-    var trainClassifier = false
-    @Flag(help: "Clip the predicted x̂_0 to [−1, 1] at every DDIM step (static thresholding), so strong guidance cannot push pixels out of range.")
-    var clip = false
-    @Flag(help: "Only redraw <output>/tradeoff.png from <output>/metrics.json (after editing the figure), without sampling.")
-    var replot = false
-
-    mutating func run() throws {
-        let sweep = try parseScales(scales ?? "0,1,2,3,5,7", "--scales")
-        let grid = try parseScales(gridScales ?? "0,1,3,7,15", "--grid-scales")
-        let classifierSweep = try parseScales(classifierScales ?? "0,1,3,10,30", "--classifier-scales")
-        let n = common.value(samples, normal: 250, quick: 20)
-        let stepCount = common.value(steps, normal: 50, quick: 4)
-        try Bounds.check("--samples", n, in: 10...5000)
-        try Bounds.check("--steps", stepCount, in: 1...1000)
-        try Bounds.check("--classifier-epochs", classifierEpochs ?? 3, in: 1...50)
-        let out = try common.start("Chapter08-Guidance")
-        if replot { return try redrawTradeoff(out) }
-
-        // MARK: 1. The class-conditional model
-        let url = URL(fileURLWithPath: checkpoint ?? out.file("unet.safetensors").path)
-        let loaded: LoadedDenoiser
-        do { loaded = try LoadedDenoiser(contentsOf: url, fallback: .conditional) } catch {
-            throw ChapterError("cannot load \(url.path): \(error); train it with Chapter06-FashionMNIST --recipe conditional --output \(out.url.path), or pass --checkpoint.")
-        }
-        guard let model = loaded.conditionalPredictor, let classes = loaded.recipe.numClasses, classes == 10 else {
-            throw ChapterError("\(url.lastPathComponent) is not a class-conditional model of the 10 classes; train one with --recipe conditional.")
-        }
-        let d = loaded.diffusion, T = d.timesteps
-        guard stepCount <= T else { throw ChapterError("--steps must be at most T = \(T), got \(stepCount).") }
-        let ddimSteps = TimestepSpacing.trailing.timesteps(count: stepCount, of: T)
-        print("loaded \(url.lastPathComponent): recipe \(loaded.recipe.name), step \(loaded.step), T = \(T), "
-              + "label dropout \(loaded.recipe.labelDropout ?? 0); sampling with DDIM, \(stepCount) steps"
-              + (clip ? ", x̂_0 clipped to [−1, 1]" : ""))
-        let evaluation: CourseEvaluator
-        do { evaluation = try CourseEvaluator(quick: common.quick) } catch { throw ChapterError("\(error)") }
-        // The judge: how often Chapter 6's classifier is right on real test images, class by class.
-        // Every Fashion-MNIST shoe points left; the model, trained on images mirrored half the
-        // time, draws them either way, and the classifier calls a mirrored ankle boot a bag. So
-        // it judges each image as drawn and mirrored (`predictEitherWay`); `predict` is "as drawn".
-        let test = evaluation.test
-        let testLabels = test.labels.map(Int.init)
-        let judged = evaluation.evaluation.classifier.predictBothWays(test.images(Array(0..<test.count)))
-        var realClassAccuracy: [[Double]] = []
-        for (rule, predicted) in [("judged either way", judged.eitherWay), ("as they are", judged.asDrawn)] {
-            realClassAccuracy.append(perClassAccuracy(predicted: predicted, labels: testLabels))
-            print(String(format: "the judge, Chapter 6's classifier, on %d real test images %@: %.1f %% right; weakest: ",
-                         test.count, rule, 100 * fractionRight(predicted: predicted, labels: testLabels))
-                  + weakest(realClassAccuracy.last!))
-        }
-
-        // Every sampler below starts from the same x_T: image i asks for class i mod 10.
+        // Every sampler below starts from the same x_T: image i asks for class i mod 10. DDIM with
+        // η = 0 draws no random numbers after x_T.
         var noiseRng = RandomGenerator(seed: common.seed &+ 8)
-        let xT = Tensor.randn([n, 1, 28, 28], using: &noiseRng)                            // [n, 1, 28, 28]
-        let asked = (0..<n).map { $0 % 10 }
+        let xT = Tensor.randn([settings.samples, 1, 28, 28], using: &noiseRng)        // [n, 1, 28, 28]
+        let asked = (0..<settings.samples).map { $0 % 10 }
+        func sample(_ epsilon: @escaping NoisePredictor, from x: Tensor) -> Tensor {
+            var rng = RandomGenerator(seed: 0)                                          // η = 0 draws nothing
+            return sampler.sample(epsilon, from: x, using: &rng)
+        }
 
         // MARK: 2. Classifier-free guidance
-        // ε̃ = ε_∅ + w (ε_y − ε_∅) = w ε_y + (1 − w) ε_∅, both predictions from one pass over [x; x].
-        func cfg(_ w: Double, _ x: Tensor, _ labels: [Int]) -> Tensor {
-            var rng = RandomGenerator(seed: 0)                                             // η = 0 draws nothing
-            return d.ddimSampleLoop(classifierFreeGuidance(model, labels: labels, nullLabel: classes, scale: w),
-                                    from: x, steps: ddimSteps, clip: clip, using: &rng)
+        //
+        // One pass over the batch twice, [x; x] with labels [y; ∅], gives ε_y and ε_∅; the guided
+        // noise extrapolates from the second towards the first. Written as w ε_y + (1 − w) ε_∅,
+        // both ends are exact: w = 0 is ε_∅ and w = 1 is ε_y, bit for bit.
+        func classifierFree(_ w: Double, labels: [Int]) -> NoisePredictor {
+            { x, t in
+                let b = x.shape[0]
+                let both = model(Tensor.concat([x, x], axis: 0), t + t, labels + Array(repeating: null, count: b))
+                let halves = both.chunk(2)                                              // ε_y, ε_∅  [B, 1, 28, 28] each
+                return Float(w) * halves[0] + (1 - Float(w)) * halves[1]                // ε̃ = w ε_y + (1 − w) ε_∅
+            }
         }
-        let gridNoise = xT.slice(0..<min(80, n))                                             // [80, 1, 28, 28]
-        let gridLabels = (0..<gridNoise.shape[0]).map { $0 / 8 }                           // row = class
-        var grids: [(String, Tensor)] = []
-        for w in grid { grids.append((String(format: "w = %g", w), cfg(w, gridNoise, gridLabels))) }
-        try gridsFigure(grids, title: "Classifier-free guidance: one row per class, the same x_T in every panel")
-            .writePNG(to: out.file("cfg_grids.png"))
-        print("wrote \(out.display("cfg_grids.png"))")
-
+        let probeLabels = Array(asked.prefix(4))
+        checkAgainstLibrary(classifierFree(3, labels: probeLabels),
+                            classifierFreeGuidance(model, labels: probeLabels, nullLabel: null, scale: 3), "classifierFreeGuidance", xT, d)
+        let gridNoise = xT.slice(0..<min(80, settings.samples))                          // [80, 1, 28, 28]
+        let gridLabels = (0..<gridNoise.shape[0]).map { $0 / 8 }                        // row = class
+        let grids = settings.gridScales.map { w in
+            (String(format: "w = %g", w), sample(classifierFree(w, labels: gridLabels), from: gridNoise))
+        }
+        try write(gridsFigure(grids, title: "Classifier-free guidance: one row per class, the same x_T in every panel"),
+                  "cfg_grids.png", out: out)
         var rows: [Row] = []
-        print("\nclassifier-free guidance, \(n) images per scale (accuracy: Chapter 6's classifier sees the asked class):")
-        for w in sweep {
+        print("\nclassifier-free guidance, \(settings.samples) images per scale (accuracy: Chapter 6's classifier sees the asked class):")
+        for w in settings.scales {
             let clock = Stopwatch()
-            rows.append(measure("classifier-free", w, cfg(w, xT, asked), asked: asked, evaluation, seconds: clock.seconds))
+            rows.append(measure("classifier-free", w, sample(classifierFree(w, labels: asked), from: xT), asked: asked,
+                                evaluation, seconds: clock.seconds))
         }
 
         // MARK: 3. Classifier guidance
-        // A classifier of noisy images, trained here on x_t at random t (cached in the output
-        // folder), and its gradient ∇_x log p_φ(y | x_t, t) added to the unconditional ε_∅.
+        //
+        // By Bayes, ∇ log p(x_t | y) = ∇ log p(x_t) + ∇ log p_φ(y | x_t, t), and ε_θ = −√(1 − ᾱ_t) ∇ log p(x_t)
+        // (Chapter 9), so the classifier's gradient moves the unconditional noise prediction:
+        // ε̂ = ε_∅ − s √(1 − ᾱ_t) ∇ log p_φ(y | x_t, t). The classifier of noisy images is trained
+        // here on x_t at random t (and kept in the output folder).
         let classifier = try noisyClassifier(d, out: out)
-        let unconditional: NoisePredictor = { x, t in model(x, t, Array(repeating: classes, count: x.shape[0])) }
-        func guided(_ s: Double, _ x: Tensor, _ labels: [Int]) -> Tensor {
-            var rng = RandomGenerator(seed: 0)
-            let gradient: (Tensor, [Int]) -> Tensor = { x, t in classifier.logProbabilityGradient(x, t, labels: labels) }
-            return d.ddimSampleLoop(d.classifierGuidedNoisePredictor(unconditional, gradient: gradient, scale: s),
-                                    from: x, steps: ddimSteps, clip: clip, using: &rng)
+        let unconditional: NoisePredictor = { x, t in model(x, t, Array(repeating: null, count: x.shape[0])) }   // ε_∅
+        let sqrtOneMinusAlphaBar = d.schedule.doubleArrays.sqrtOneMinusAlphasCumprod
+        func classifierGuided(_ s: Double, labels: [Int]) -> NoisePredictor {
+            { x, t in
+                let epsilon = noGrad { unconditional(x, t) }                            // ε_∅         [B, 1, 28, 28]
+                guard s != 0 else { return epsilon }
+                let g = classifier.logProbabilityGradient(x, t, labels: labels)         // ∇ log p_φ   [B, 1, 28, 28]
+                let scale = Tensor(t.map { Float(s * sqrtOneMinusAlphaBar[$0]) }, shape: [t.count, 1, 1, 1])
+                return noGrad { epsilon - scale * g }                                   // ε̂           [B, 1, 28, 28]
+            }
         }
-        var classifierGrids: [(String, Tensor)] = []
-        for s in classifierSweep.filter({ $0 > 0 }).suffix(3) {
-            classifierGrids.append((String(format: "s = %g", s), guided(s, gridNoise, gridLabels)))
+        checkAgainstLibrary(classifierGuided(3, labels: probeLabels), d.classifierGuidedNoisePredictor(unconditional, gradient: {
+            classifier.logProbabilityGradient($0, $1, labels: probeLabels) }, scale: 3), "classifierGuidedNoisePredictor", xT, d)
+        let classifierGrids = settings.classifierScales.filter { $0 > 0 }.suffix(3).map { s in
+            (String(format: "s = %g", s), sample(classifierGuided(s, labels: gridLabels), from: gridNoise))
         }
-        try gridsFigure(classifierGrids, title: "Classifier guidance of the unconditional prediction: one row per class")
-            .writePNG(to: out.file("classifier_grids.png"))
-        print("wrote \(out.display("classifier_grids.png"))")
-        print("\nclassifier guidance, \(n) images per scale:")
-        for s in classifierSweep {
+        try write(gridsFigure(classifierGrids, title: "Classifier guidance of the unconditional prediction: one row per class"),
+                  "classifier_grids.png", out: out)
+        print("\nclassifier guidance, \(settings.samples) images per scale:")
+        for s in settings.classifierScales {
             // s = 0 samples ε_∅ alone: exactly the images of w = 0, so that row is reused, not sampled again.
             if s == 0, let unguided = rows.first(where: { $0.guidance == "classifier-free" && $0.scale == 0 }) {
                 rows.append(unguided.relabelled("classifier"))
@@ -147,25 +113,34 @@ struct Chapter08: ParsableCommand {
                 continue
             }
             let clock = Stopwatch()
-            rows.append(measure("classifier", s, guided(s, xT, asked), asked: asked, evaluation, seconds: clock.seconds))
+            rows.append(measure("classifier", s, sample(classifierGuided(s, labels: asked), from: xT), asked: asked,
+                                evaluation, seconds: clock.seconds))
         }
-        try tradeoffFigure(rows).writePNG(to: out.file("tradeoff.png"))
-        print("wrote \(out.display("tradeoff.png"))")
+        try write(tradeoffFigure(rows), "tradeoff.png", out: out)
 
         // MARK: 4. One class, step by step
+        //
         // Eight sneakers (class 7) at w = 3, every DDIM step a frame, the last held.
         var frames: [Tensor] = []
         var rng = RandomGenerator(seed: 0)
-        let sneakers = xT.slice(0..<8)                                                        // [8, 1, 28, 28]
-        _ = d.ddimSampleLoop(classifierFreeGuidance(model, labels: Array(repeating: 7, count: 8), nullLabel: classes, scale: 3),
-                             from: sneakers, steps: ddimSteps, clip: clip, using: &rng) { _, x in frames.append(x) }
-        let canvases = ([sneakers] + frames).map { ImageGrid.make($0, nrow: 8, padding: 2, scale: 3) }
-        try GIFWriter.write(frames: canvases, delays: Array(repeating: 8, count: canvases.count - 1) + [250],
-                            to: out.file("sneaker.gif"))
-        try out.writeJSON(Summary(source: "recipe \(loaded.recipe.name), step \(loaded.step)", samplesPerScale: n,
-                                  ddimSteps: stepCount, clipped: clip ? true : nil,
-                                  realClassAccuracy: realClassAccuracy[0], realClassAccuracyAsDrawn: realClassAccuracy[1],
-                                  rows: rows), to: "metrics.json")
-        print("wrote \(out.display("sneaker.gif"))\nwrote \(out.display("metrics.json"))")
+        let sneakers = xT.slice(0..<8)                                                    // [8, 1, 28, 28]
+        _ = sampler.sample(classifierFree(3, labels: Array(repeating: 7, count: 8)), from: sneakers, using: &rng) { _, x in
+            frames.append(x)
+        }
+        try writeSneakerGIF([sneakers] + frames, out: out)
+        try save(Summary(source: "recipe \(loaded.recipe.name), step \(loaded.step)", samplesPerScale: settings.samples,
+                         ddimSteps: settings.steps, clipped: clip ? true : nil, realClassAccuracy: realAccuracy[0],
+                         realClassAccuracyAsDrawn: realAccuracy[1], rows: rows), out: out)
+    }
+
+    /// The guided ε written above against the library's, on a few images at three steps: they must agree to the bit.
+    func checkAgainstLibrary(_ ours: NoisePredictor, _ library: NoisePredictor, _ name: String, _ x: Tensor,
+                             _ d: GaussianDiffusion) {
+        let probe = x.slice(0..<min(4, x.shape[0]))
+        let same = [d.timesteps - 1, d.timesteps / 2, 0].allSatisfy { t in
+            let steps = Array(repeating: t, count: probe.shape[0])
+            return ours(probe, steps).data == library(probe, steps).data
+        }
+        print("the guided ε written here and the library's \(name): " + (same ? "the same, bit for bit" : "DIFFERENT"))
     }
 }

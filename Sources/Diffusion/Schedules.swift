@@ -8,7 +8,7 @@ import TinyTensor
 /// - `cosine`: Nichol & Dhariwal 2021, Eq. 17, defined through ᾱ rather than β.
 /// - `sigmoid`: sigmoid(linspace(−6, 6, T)) scaled to [β_start, β_end] (Annotated Diffusion,
 ///   TwoResUNet article).
-public enum BetaSchedule: String, CaseIterable, Sendable {
+public enum BetaSchedule: String, CaseIterable, Codable, Sendable {
     case linear, quadratic, cosine, sigmoid
 
     /// Parses a schedule name; an unknown name throws one sentence listing the known ones.

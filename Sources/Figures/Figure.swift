@@ -11,7 +11,7 @@ import Foundation
 ///
 /// For a GIF, build one figure per frame with the same fixed `xLimits` / `yLimits`, render
 /// each, and pass the canvases to `GIFWriter.write(frames:...)`.
-public final class Figure {
+public final class Figure: PNGWritable {
     public let rows: Int
     public let cols: Int
     public let panelWidth: Int

@@ -192,7 +192,12 @@ public enum PNG {
     }
 }
 
-extension Canvas {
+/// Anything that writes itself as a PNG file: a `Canvas`, a `Figure`, a `GrayImage`.
+public protocol PNGWritable {
+    func writePNG(to url: URL) throws
+}
+
+extension Canvas: PNGWritable {
     /// Writes this canvas as an 8-bit RGB PNG (atomically, creating the folder if needed).
     public func writePNG(to url: URL) throws {
         try PNG.write(pixels: pixels, width: width, height: height, layout: .rgb, to: url)
@@ -204,7 +209,7 @@ extension Canvas {
     }
 }
 
-extension GrayImage {
+extension GrayImage: PNGWritable {
     /// Writes this image as an 8-bit greyscale PNG (atomically, creating the folder if needed).
     public func writePNG(to url: URL) throws {
         try PNG.write(pixels: pixels, width: width, height: height, layout: .gray, to: url)

@@ -57,3 +57,21 @@ public enum ImageTransforms {
     /// The model range [−1, 1] back to [0, 1], clamped: x ↦ clamp((x + 1)/2, 0, 1).
     public static func toUnitRange(_ x: Tensor) -> Tensor { ((x + 1) * 0.5).clamp(min: 0, max: 1) }
 }
+
+extension ImageTransforms {
+    /// Mirrors the images whose entry in `flips` is true left to right
+    /// (torchvision's `RandomHorizontalFlip`, with the coin tosses given).
+    public static func horizontalFlip(_ images: Tensor, where flips: [Bool]) -> Tensor {
+        precondition(images.rank == 4 && images.shape[0] == flips.count,
+                     "horizontalFlip: \(flips.count) coin tosses for images of shape \(images.shape)")
+        let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        var out = images.data
+        for i in 0..<n where flips[i] {
+            for row in 0..<(c * h) {
+                let base = (i * c * h + row) * w
+                for x in 0..<w { out[base + x] = images.data[base + w - 1 - x] }
+            }
+        }
+        return Tensor(out, shape: images.shape)                               // [N, C, H, W]
+    }
+}

@@ -25,8 +25,6 @@ import TinyTensor
 public final class FashionClassifier: Module {
     public static let featureCount = 128
     public static let classCount = 10
-    /// Where the chapter keeps the trained weights (relative to the repository root).
-    public static let defaultPath = "output/Chapter06-FashionMNIST/classifier.safetensors"
 
     public let conv1: Conv2d, conv2: Conv2d, conv3: Conv2d, conv4: Conv2d
     public let fc1: Linear, fc2: Linear
@@ -118,12 +116,12 @@ public final class FashionClassifier: Module {
         var rng = RandomGenerator(seed: 0)
         let model = FashionClassifier(rng: &rng)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw DiffusionError("The Fashion-MNIST classifier \(url.path) is missing; retrain it with --train-classifier (a few minutes).")
+            throw DiffusionError("The Fashion-MNIST classifier \(url.path) is missing; retrain it (\(option: "trainClassifier", "FashionClassifier.train"), a few minutes).")
         }
         do {
             try model.loadStateDict(url)
         } catch {
-            throw DiffusionError("The Fashion-MNIST classifier \(url.path) does not fit this model (\(error)); retrain it with --train-classifier.")
+            throw DiffusionError("The Fashion-MNIST classifier \(url.path) does not fit this model (\(error)); retrain it (\(option: "trainClassifier", "FashionClassifier.train")).")
         }
         model.eval()
         return model

@@ -139,8 +139,9 @@ public struct CourseEvaluator {
     /// The test images the feature statistics come from.
     public let test: FashionMNIST
 
-    public init(quick: Bool, classifierPath: String = FashionClassifier.defaultPath) throws {
-        let classifier = try FashionClassifier.load(from: URL(fileURLWithPath: classifierPath))
+    /// - Parameter classifier: the weights of the course's classifier (Chapter 6 trains them).
+    public init(quick: Bool, classifier url: URL) throws {
+        let classifier = try FashionClassifier.load(from: url)
         test = try FashionMNIST(split: .test, limit: quick ? 1000 : nil)
         train = try FashionMNIST(split: .train, limit: quick ? 2048 : nil)
         evaluation = try FashionEvaluation(classifier: classifier, test: test)

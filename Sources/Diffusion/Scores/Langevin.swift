@@ -3,7 +3,7 @@ import TinyTensor
 
 /// Sampling with nothing but a score ∇_x log p(x): Langevin dynamics (Song & Ermon 2019).
 
-/// Plain Langevin dynamics (Song & Ermon 2019, Eq. 4):
+/// Plain Langevin dynamics (Song & Ermon 2019, Eq. 4), `steps` steps of
 ///
 ///     x_{k+1} = x_k + (α/2) ∇_x log p(x_k) + √α z_k,        z_k ~ N(0, I)
 ///
@@ -12,20 +12,23 @@ import TinyTensor
 /// almost no density: there the score only points to the nearest mode, so each point stays
 /// with the mode it first fell into and the modes' weights come from where the points
 /// started, not from p (their Section 3.2).
-///
-/// - Parameters:
-///   - score: x [N, 2] ↦ ∇ log p(x) [N, 2].
-///   - x: the starting points [N, D].
-public func langevinDynamics(score: (Tensor) -> Tensor, from x: Tensor, stepSize alpha: Float, steps: Int,
-                             using rng: inout RandomGenerator) -> Tensor {
-    precondition(alpha > 0 && steps >= 0, "langevinDynamics: needs a positive step size and steps >= 0")
-    var x = x                                                                // [N, D]
-    let noiseScale = alpha.squareRoot()
-    for _ in 0..<steps {
-        let z = Tensor.randn(x.shape, using: &rng)                            // [N, D]
-        x = noGrad { x + (alpha / 2) * score(x) + noiseScale * z }           // [N, D]
+public struct LangevinSampler: Sampler {
+    /// x [N, D] ↦ ∇ log p(x) [N, D].
+    public typealias Model = (Tensor) -> Tensor
+    public let stepSize: Float
+    /// 0, 1, …, steps − 1.
+    public let timesteps: [Int]
+
+    public init(stepSize alpha: Float, steps: Int) {
+        precondition(alpha > 0 && steps >= 0, "LangevinSampler: needs a positive step size and steps >= 0")
+        stepSize = alpha
+        timesteps = Array(0..<steps)
     }
-    return x
+
+    public func step(_ score: Model, x: Tensor, index i: Int, using rng: inout RandomGenerator) -> Tensor {
+        let z = Tensor.randn(x.shape, using: &rng)                            // [N, D]
+        return noGrad { x + (stepSize / 2) * score(x) + stepSize.squareRoot() * z }   // [N, D]
+    }
 }
 
 /// σ_1 > σ_2 > … > σ_L, a geometric sequence (Song & Ermon 2019): σ_i = σ_1 (σ_L/σ_1)^((i−1)/(L−1)).
@@ -45,27 +48,31 @@ public func geometricNoiseLevels(first: Double, last: Double, count: Int) -> [Do
 /// while the points keep their mode. With `denoiseAtEnd`, one last step without noise,
 /// x ← x + σ_L² s(x, σ_L) (Tweedie's formula: the mean of the clean point given x), removes
 /// the σ_L of noise the last level leaves (Song & Ermon 2020, Jolicoeur-Martineau et al. 2021).
-///
-/// - Parameters:
-///   - score: (x [N, D], σ) ↦ s(x, σ) ≈ ∇ log p_σ(x) [N, D].
-///   - afterLevel: called with the level's index and the points after it (for figures).
-public func annealedLangevinDynamics(score: (Tensor, Double) -> Tensor, from x: Tensor, sigmas: [Double],
-                                     stepsPerLevel: Int, epsilon: Double, denoiseAtEnd: Bool = true,
-                                     using rng: inout RandomGenerator,
-                                     afterLevel: ((Int, Tensor) -> Void)? = nil) -> Tensor {
-    precondition(!sigmas.isEmpty && epsilon > 0 && stepsPerLevel >= 1,
-                 "annealedLangevinDynamics: needs noise levels, epsilon > 0 and at least one step per level")
-    let sigmaL = sigmas.last!
-    var x = x                                                                // [N, D]
-    for (i, sigma) in sigmas.enumerated() {
-        let alpha = epsilon * sigma * sigma / (sigmaL * sigmaL)              // α_i = ε σ_i² / σ_L²
-        let drift = Float(alpha / 2), noiseScale = Float(alpha.squareRoot())
-        for _ in 0..<stepsPerLevel {
-            let z = Tensor.randn(x.shape, using: &rng)                        // [N, D]
-            x = noGrad { x + drift * score(x, sigma) + noiseScale * z }      // [N, D]
-        }
-        afterLevel?(i, x)
+/// `timesteps` holds each step's level index (the Tweedie step: L, one past the last level).
+public struct AnnealedLangevinSampler: Sampler {
+    /// (x [N, D], σ) ↦ s(x, σ) ≈ ∇ log p_σ(x) [N, D].
+    public typealias Model = (Tensor, Double) -> Tensor
+    public let sigmas: [Double]
+    public let epsilon: Double
+    public let timesteps: [Int]
+
+    public init(sigmas: [Double], stepsPerLevel: Int, epsilon: Double, denoiseAtEnd: Bool = true) {
+        precondition(!sigmas.isEmpty && epsilon > 0 && stepsPerLevel >= 1,
+                     "AnnealedLangevinSampler: needs noise levels, epsilon > 0 and at least one step per level")
+        self.sigmas = sigmas
+        self.epsilon = epsilon
+        timesteps = sigmas.indices.flatMap { Array(repeating: $0, count: stepsPerLevel) }
+            + (denoiseAtEnd ? [sigmas.count] : [])
     }
-    if denoiseAtEnd { x = noGrad { x + Float(sigmaL * sigmaL) * score(x, sigmaL) } }   // Tweedie
-    return x
+
+    public func step(_ score: Model, x: Tensor, index i: Int, using rng: inout RandomGenerator) -> Tensor {
+        let sigmaL = sigmas.last!
+        guard timesteps[i] < sigmas.count else {                             // Tweedie: x + σ_L² s(x, σ_L)
+            return noGrad { x + Float(sigmaL * sigmaL) * score(x, sigmaL) }
+        }
+        let sigma = sigmas[timesteps[i]]
+        let alpha = epsilon * sigma * sigma / (sigmaL * sigmaL)               // α_i = ε σ_i² / σ_L²
+        let z = Tensor.randn(x.shape, using: &rng)                            // [N, D]
+        return noGrad { x + Float(alpha / 2) * score(x, sigma) + Float(alpha.squareRoot()) * z }   // [N, D]
+    }
 }

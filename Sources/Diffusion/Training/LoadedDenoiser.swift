@@ -12,13 +12,10 @@ public struct LoadedDenoiser {
     public let step: String
 
     /// ε_θ(x_t, t) as the samplers take it.
-    public var predictor: NoisePredictor {
-        let model = self.model
-        return { x, t in model(x, Tensor(t.map(Float.init))) }
-    }
+    public var predictor: NoisePredictor { model.noisePredictor }
 
     /// ε_θ(x_t, t, y) of a class-conditional model (`recipe.numClasses` is the null class).
-    public var conditionalPredictor: ConditionalNoisePredictor? { (model as? Unet)?.conditionalNoisePredictor }
+    public var conditionalPredictor: ConditionalNoisePredictor? { model.conditionalNoisePredictor }
 
     /// Reads `url`. Our files carry their recipe; a PyTorch state_dict is taken with `fallback`.
     /// A training checkpoint holds model.* and ema.*: the EMA is used when the recipe has one.
@@ -26,7 +23,7 @@ public struct LoadedDenoiser {
         let file = try SafeTensors.read(url)
         let saved = TrainingCheckpoint.recipe(in: file.metadata) ?? fallback
         var rng = RandomGenerator(seed: 0)
-        let model = saved.makeModel(rng: &rng)
+        let model = saved.makeUNet(rng: &rng)
         let training = TrainingCheckpoint.isTrainingCheckpoint(file.metadata)
         let prefix = !training ? "" : saved.emaDecay > 0 ? "ema." : "model."
         let tensors = file.tensors.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) }

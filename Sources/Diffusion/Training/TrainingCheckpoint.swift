@@ -59,35 +59,35 @@ public enum TrainingCheckpoint {
     ///   - recipe: the recipe this run asks for; a checkpoint of another recipe is refused,
     ///     naming the fields that differ.
     ///   - dataset: must have the size the run was started with.
-    public static func resume(from url: URL, recipe: TrainingRecipe, dataset: any ImageDataset) throws -> DiffusionTrainer {
+    public static func resume(from url: URL, recipe: TrainingRecipe, dataset: any TrainingData) throws -> DiffusionTrainer {
         let file = try SafeTensors.read(url)
         let meta = file.metadata
         let source = url.lastPathComponent
         guard isTrainingCheckpoint(meta) else {
-            throw DiffusionError("\(source) is not a training checkpoint (no optimizer state); to sample from it use --sample-only --checkpoint \(source).")
+            throw DiffusionError("\(source) is not a training checkpoint (no optimizer state); it holds weights to sample from (use it with \(option: "sampleOnly", "a sampler")), not a run to resume.")
         }
         guard let saved = self.recipe(in: meta) else {
-            throw DiffusionError("\(source) has no readable recipe; it is damaged: start a new run without --resume.")
+            throw DiffusionError("\(source) has no readable recipe; it is damaged: start a new run (without \(option: "resume", "resuming")).")
         }
         let differences = recipe.differences(from: saved)
         guard differences.isEmpty else {
-            throw DiffusionError("\(source) was trained with another recipe (\(differences.joined(separator: "; ")), this run vs the checkpoint); pass the same options as that run, or another --output.")
+            throw DiffusionError("\(source) was trained with another recipe (\(differences.joined(separator: "; ")), this run vs the checkpoint); pass the same options as that run, or another \(option: "output", "output folder").")
         }
         func number<T: FixedWidthInteger>(_ key: String, _: T.Type) throws -> T {
             guard let text = meta[key], let value = T(text) else {
-                throw DiffusionError("\(source) lacks '\(key)' in its metadata; it is damaged: start a new run without --resume.")
+                throw DiffusionError("\(source) lacks '\(key)' in its metadata; it is damaged: start a new run (without \(option: "resume", "resuming")).")
             }
             return value
         }
         let seed = try number("seed", UInt64.self)
         let count = try number("dataset_count", Int.self)
         guard count == dataset.count else {
-            throw DiffusionError("\(source) was trained on \(count) images, this run has \(dataset.count); pass the same --limit as that run.")
+            throw DiffusionError("\(source) was trained on \(count) images, this run has \(dataset.count); train on the same \(option: "limit", "number of images") as that run.")
         }
         let trainer = try DiffusionTrainer(recipe: saved, dataset: dataset, seed: seed)
         let step = try number("step", Int.self)
         guard (0...trainer.totalSteps).contains(step) else {
-            throw DiffusionError("\(source) is at step \(step) of a run of \(trainer.totalSteps); it is damaged: start a new run without --resume.")
+            throw DiffusionError("\(source) is at step \(step) of a run of \(trainer.totalSteps); it is damaged: start a new run (without \(option: "resume", "resuming")).")
         }
 
         var byName: [String: Tensor] = [:]
@@ -100,7 +100,7 @@ public enum TrainingCheckpoint {
         func buffers(_ prefix: String) throws -> [[Float]] {
             try params.map { name, p in
                 guard let t = byName[prefix + name], t.shape == p.shape else {
-                    throw DiffusionError("\(source) lacks '\(prefix + name)' of shape \(p.shape); it is damaged: start a new run without --resume.")
+                    throw DiffusionError("\(source) lacks '\(prefix + name)' of shape \(p.shape); it is damaged: start a new run (without \(option: "resume", "resuming")).")
                 }
                 return t.data
             }
@@ -108,7 +108,7 @@ public enum TrainingCheckpoint {
         trainer.optimizer.restore(stepCount: try number("adam_step", Int.self), m: try buffers("adam.m."), v: try buffers("adam.v."))
         if let ema = trainer.ema { ema.restore(shadow: try buffers("ema."), updates: try number("ema_updates", Int.self)) }
         guard let losses = byName["train.losses"], losses.count == step else {
-            throw DiffusionError("\(source) lacks the loss history of its \(step) steps; it is damaged: start a new run without --resume.")
+            throw DiffusionError("\(source) lacks the loss history of its \(step) steps; it is damaged: start a new run (without \(option: "resume", "resuming")).")
         }
         trainer.losses = losses.data
         trainer.step = step

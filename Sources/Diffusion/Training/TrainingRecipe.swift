@@ -14,31 +14,35 @@ import TinyTensor
 /// A recipe is saved inside every checkpoint (as JSON), so a run can only be resumed with the
 /// recipe it was started with.
 public struct TrainingRecipe: Codable, Equatable, Sendable {
-    /// The preset it started from (`tutorial`, `mindspore`, `tworesunet`, `default`), for the printouts.
+    /// The preset it started from (`tutorial`, `mindspore`, `tworesunet`, `default`, …), for the printouts.
     public var name: String
 
     // MARK: The model ε_θ(x_t, t)
-    /// Which U-Net (`UNetArchitecture`): nil for the Annotated post's, "mindspore" or "tworesunet".
-    /// Optional, and nil rather than "annotated", so that the Annotated recipes' JSON (kept in
-    /// every checkpoint) is what it was before the other two existed, and old files still read.
-    public var model: String?
+    /// Which network: nil for the Annotated post's U-Net, or mindspore, tworesunet, mlp. Optional,
+    /// and nil rather than "annotated", so that the Annotated recipes' JSON (kept in every
+    /// checkpoint) is what it was before the others existed, and old files still read.
+    public var model: DenoiserKind?
     /// Unet(dim, dimMults): channel widths dim · dimMults at the levels (28 · [1, 2, 4]).
     public var dim = 28
     public var dimMults = [1, 2, 4]
-    /// The Annotated U-Net's block: "resnet" (the post) or "convnext" (ConvNeXt blocks with
-    /// transposed-conv upsampling). The other two U-Nets are made of ConvNeXt blocks: "convnext".
-    public var block = "resnet"
+    /// The Annotated U-Net's block: resnet (the post) or convnext (ConvNeXt blocks with
+    /// transposed-conv upsampling). The other two U-Nets are made of ConvNeXt blocks: convnext.
+    public var block: UNetBlock = .resnet
     /// Class conditioning (Chapter 8): the number of classes of a class-conditional Annotated
     /// U-Net (10 for Fashion-MNIST), nil for an unconditional one. Optional like `model`.
     public var numClasses: Int?
     /// The probability that a training image's label is replaced by the null class, so the
     /// same network also learns the unconditional prediction (classifier-free guidance).
     public var labelDropout: Double?
+    /// The MLP's first width (the 2D tutorial's 128; hidden widths w, w/2, w/4, w/8); MLP only.
+    public var width: Int?
+    /// The MLP's weight initialisation (Keras' Glorot, the tutorial's, or PyTorch's); MLP only.
+    public var initialization: MLPInitialization?
 
     // MARK: The forward process q(x_t | x_0)
     public var timesteps = 300
     /// linear, quadratic, cosine or sigmoid (Chapter 2).
-    public var schedule = "linear"
+    public var schedule: BetaSchedule = .linear
     public var betaStart = 1e-4
     public var betaEnd = 0.02
     /// Multiply the linear betas by 1000/T, so √ᾱ_T is as small as with T = 1000 (Chapter 4).
@@ -46,7 +50,7 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
 
     // MARK: The objective and the optimizer
     /// mse (DDPM's L_simple), l1 or huber (the Annotated post's choice).
-    public var loss = "huber"
+    public var loss: RegressionLoss = .huber
     /// true: one step t for the whole batch, as the TwoResUNet article's DiffusionModel draws it
     /// (`torch.randint(0, T, (1,))`); nil: one per image (Algorithm 1). Optional like `model`.
     public var oneTimestepPerBatch: Bool?
@@ -54,8 +58,8 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
     public var epochs = 6
     /// Adam's peak learning rate.
     public var learningRate: Float = 1e-3
-    /// "constant", or "cosine": decay from the peak to `learningRateFloor` over the run.
-    public var learningRateSchedule = "constant"
+    /// constant, or cosine: decay from the peak to `learningRateFloor` over the run.
+    public var learningRateSchedule: LearningRateDecay = .constant
     public var learningRateFloor: Float = 0
     /// Linear warm-up steps before the schedule.
     public var warmupSteps = 0
@@ -64,10 +68,14 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
     public var emaDecay: Float = 0
     /// Random horizontal flips (p = 0.5) of the training images.
     public var horizontalFlip = true
+    /// The order of an epoch: nil or full (a fresh permutation), or buffer (tf.data's shuffle
+    /// buffer of `bufferSize`, the 2D tutorial's). Optional like `model`.
+    public var shuffle: Shuffle?
+    public var bufferSize: Int?
 
     // MARK: Sampling (Algorithm 2)
     /// σ_t² of the reverse step: posterior (β̃_t, the post's choice) or beta.
-    public var variance = "posterior"
+    public var variance: ReverseVariance = .posterior
 
     public init(name: String) { self.name = name }
 
@@ -81,11 +89,11 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
     /// 10 epochs.
     public static let mindspore: TrainingRecipe = {
         var r = TrainingRecipe(name: "mindspore")
-        r.model = UNetArchitecture.mindspore.rawValue
-        r.block = "convnext"
+        r.model = .mindspore
+        r.block = .convnext
         r.timesteps = 200
         r.learningRate = 1e-4
-        r.learningRateSchedule = "cosine"
+        r.learningRateSchedule = .cosine
         r.learningRateFloor = 1e-7
         r.batchSize = 16
         r.epochs = 10
@@ -101,10 +109,10 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
     /// Trainer defaults are taken: Adam 1e-4 constant, EMA 0.995, horizontal flips.
     public static let tworesunet: TrainingRecipe = {
         var r = TrainingRecipe(name: "tworesunet")
-        r.model = UNetArchitecture.tworesunet.rawValue
-        r.block = "convnext"
+        r.model = .tworesunet
+        r.block = .convnext
         r.timesteps = 1000
-        r.loss = "mse"
+        r.loss = .mse
         r.oneTimestepPerBatch = true
         r.batchSize = 16
         r.epochs = 10
@@ -125,8 +133,8 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
     public static let improved: TrainingRecipe = {
         var r = TrainingRecipe(name: "default")
         r.rescaleBetas = true
-        r.loss = "mse"
-        r.learningRateSchedule = "cosine"
+        r.loss = .mse
+        r.learningRateSchedule = .cosine
         r.learningRateFloor = 1e-5
         r.warmupSteps = 100
         r.emaDecay = 0.999
@@ -153,71 +161,120 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
         return r
     }()
 
+    /// The 2D tutorial as published (InFoCusp; Chapter 4): its MLP of first width 128 with Keras'
+    /// Glorot initialisation, T = 250 linear betas 1e-4…0.02 (signal left at t = T: 0.28), MSE,
+    /// Adam 1e-3 constant, batch 32, 200 epochs, tf.data's shuffle buffer of 1000, no flips.
+    public static let toyTutorial: TrainingRecipe = {
+        var r = TrainingRecipe(name: "tutorial")
+        r.model = .mlp
+        r.width = 128
+        r.initialization = .glorot
+        r.timesteps = 250
+        r.loss = .mse
+        r.batchSize = 32
+        r.epochs = 200
+        r.horizontalFlip = false
+        r.shuffle = .buffer
+        r.bufferSize = 1000
+        return r
+    }()
+
+    /// Chapter 4's default: the 2D tutorial with three fixes that cost nothing — a full shuffle
+    /// every epoch (balanced clusters), the linear betas rescaled by 1000/T (x_T is really
+    /// N(0, I): signal left 0.006), and a cosine learning-rate decay to 1 % of the peak (the
+    /// weights settle instead of jittering at the end of training).
+    public static let toyImproved: TrainingRecipe = {
+        var r = toyTutorial
+        r.name = "improved"
+        r.shuffle = .full
+        r.rescaleBetas = true
+        r.learningRateSchedule = .cosine
+        r.learningRateFloor = r.learningRate / 100
+        return r
+    }()
+
+    /// The image presets by name (Chapter 6's `--recipe`).
     public static let presets = ["default": improved, "tutorial": tutorial, "mindspore": mindspore, "tworesunet": tworesunet,
                                  "conditional": conditional]
+    /// The 2D presets by name (Chapter 4's `--recipe`).
+    public static let toyPresets = ["improved": toyImproved, "tutorial": toyTutorial]
 
-    /// The preset called `name`, or one sentence listing the names.
-    public static func named(_ name: String) throws -> TrainingRecipe {
-        guard let r = presets[name] else {
-            throw DiffusionError("unknown --recipe '\(name)'; choose default, tutorial, mindspore, tworesunet or conditional.")
-        }
-        return r
-    }
-
-    /// Throws one sentence for the first value out of range.
+    /// Throws one sentence for the first value out of range, naming the field as a setting
+    /// (`DiffusionError`'s `option:` keys are the field names).
     public func validate() throws {
-        func check(_ ok: Bool, _ message: String) throws { if !ok { throw DiffusionError(message) } }
-        try check(dim >= 4 && dim <= 256, "--dim must be between 4 and 256, got \(dim).")
-        try check(!dimMults.isEmpty && dimMults.allSatisfy { (1...16).contains($0) },
-                  "--dim-mults must be 1 to 16 each, got \(dimMults).")
-        let architecture = try UNetArchitecture(named: model ?? "annotated")
-        try check(["resnet", "convnext"].contains(block), "unknown --block '\(block)'; choose resnet or convnext.")
-        try check(architecture == .annotated || block == "convnext",
-                  "the \(architecture.rawValue) U-Net is made of ConvNeXt blocks; --block \(block) applies to --model annotated only.")
-        try check(architecture != .mindspore || dimMults.count >= 2,
-                  "the mindspore U-Net needs at least two levels in --dim-mults (its up path has one fewer), got \(dimMults).")
-        try check(numClasses.map { (1...1000).contains($0) } ?? true, "the number of classes must be 1 to 1000, got \(numClasses ?? 0).")
-        try check(numClasses == nil || architecture == .annotated,
-                  "class conditioning is built into the Annotated U-Net only (--model annotated), not \(architecture.rawValue).")
-        try check(labelDropout.map { $0 >= 0 && $0 <= 1 } ?? true, "--label-dropout must be in [0, 1], got \(labelDropout ?? 0).")
-        try check(labelDropout == nil || numClasses != nil, "--label-dropout needs a class-conditional model.")
-        try check(timesteps >= 2 && timesteps <= 4000, "--timesteps must be between 2 and 4000, got \(timesteps).")
-        try check(RegressionLoss(rawValue: loss) != nil, "unknown --loss '\(loss)'; choose mse, l1 or huber.")
-        try check(batchSize >= 1 && batchSize <= 1024, "--batch-size must be between 1 and 1024, got \(batchSize).")
-        try check(epochs >= 1 && epochs <= 1000, "--epochs must be between 1 and 1000, got \(epochs).")
-        try check(learningRate > 0 && learningRate < 1, "--lr must be in (0, 1), got \(learningRate).")
-        try check(["constant", "cosine"].contains(learningRateSchedule),
-                  "unknown --lr-schedule '\(learningRateSchedule)'; choose constant or cosine.")
+        func check(_ ok: Bool, _ message: DiffusionError.Message) throws { if !ok { throw DiffusionError(message) } }
+        if model == .mlp {
+            let width = self.width ?? 128
+            try check(width >= 8 && width <= 4096, "\(option: "width", "the width") must be between 8 and 4096, got \(width).")
+            try check(numClasses == nil, "class conditioning is built into the Annotated U-Net only, not the MLP.")
+        } else {
+            let architecture = unetArchitecture
+            try check(dim >= 4 && dim <= 256, "\(option: "dim", "dim") must be between 4 and 256, got \(dim).")
+            try check(!dimMults.isEmpty && dimMults.allSatisfy { (1...16).contains($0) },
+                      "\(option: "dimMults", "dimMults") must be 1 to 16 each, got \(dimMults).")
+            try check(architecture == .annotated || block == .convnext,
+                      "the \(architecture.rawValue) U-Net is made of ConvNeXt blocks; \(option: "block", "the block") \(block.rawValue) applies to the annotated U-Net only.")
+            try check(architecture != .mindspore || dimMults.count >= 2,
+                      "the mindspore U-Net needs at least two levels in \(option: "dimMults", "dimMults") (its up path has one fewer), got \(dimMults).")
+            try check(numClasses.map { (1...1000).contains($0) } ?? true, "the number of classes must be 1 to 1000, got \(numClasses ?? 0).")
+            try check(numClasses == nil || architecture == .annotated,
+                      "class conditioning is built into the Annotated U-Net only (\(option: "model", "model") annotated), not \(architecture.rawValue).")
+        }
+        try check(labelDropout.map { $0 >= 0 && $0 <= 1 } ?? true, "\(option: "labelDropout", "the label dropout") must be in [0, 1], got \(labelDropout ?? 0).")
+        try check(labelDropout == nil || numClasses != nil, "\(option: "labelDropout", "a label dropout") needs a class-conditional model.")
+        // The MLP's steps are cheap: it may take more of them and larger batches.
+        let (maxT, maxBatch, maxEpochs) = model == .mlp ? (10_000, 8000, Int.max) : (4000, 1024, 1000)
+        try check(timesteps >= 2 && timesteps <= maxT, "\(option: "timesteps", "T") must be between 2 and \(maxT), got \(timesteps).")
+        try check(batchSize >= 1 && batchSize <= maxBatch,
+                  "\(option: "batchSize", "the batch size") must be between 1 and \(maxBatch), got \(batchSize).")
+        try check(epochs >= 1 && epochs <= maxEpochs, "\(option: "epochs", "the number of epochs") must be between 1 and \(maxEpochs), got \(epochs).")
+        try check(learningRate > 0 && learningRate < 1, "\(option: "learningRate", "the learning rate") must be in (0, 1), got \(learningRate).")
         try check(learningRateFloor >= 0 && learningRateFloor <= learningRate,
-                  "--lr-floor must be between 0 and --lr (\(learningRate)), got \(learningRateFloor).")
-        try check(warmupSteps >= 0 && warmupSteps <= 1_000_000, "--warmup must be between 0 and 1000000 steps, got \(warmupSteps).")
-        try check(emaDecay >= 0 && emaDecay < 1, "--ema-decay must be in [0, 1) (0 = no EMA), got \(emaDecay).")
-        try check(ReverseVariance(rawValue: variance) != nil, "unknown --variance '\(variance)'; choose posterior or beta.")
+                  "\(option: "learningRateFloor", "the learning-rate floor") must be between 0 and the peak learning rate (\(learningRate)), got \(learningRateFloor).")
+        try check(warmupSteps >= 0 && warmupSteps <= 1_000_000, "\(option: "warmupSteps", "the warm-up") must be between 0 and 1000000 steps, got \(warmupSteps).")
+        try check(emaDecay >= 0 && emaDecay < 1, "\(option: "emaDecay", "the EMA decay") must be in [0, 1) (0 = no EMA), got \(emaDecay).")
+        try check((bufferSize ?? 1) >= 1, "the shuffle buffer must hold at least 1 example, got \(bufferSize ?? 0).")
         _ = try noiseSchedule()
     }
 
     /// β_1 … β_T and everything derived from them.
     public func noiseSchedule() throws -> NoiseSchedule {
-        try NoiseSchedule(named: schedule, timesteps: timesteps, betaStart: betaStart, betaEnd: betaEnd,
-                          rescaleLinear: rescaleBetas)
+        try NoiseSchedule(schedule, timesteps: timesteps, betaStart: betaStart, betaEnd: betaEnd, rescaleLinear: rescaleBetas)
     }
 
     /// The learning rate at each optimizer step (0-based) of a run of `totalSteps` steps.
     public func learningRates(totalSteps: Int) -> LearningRateSchedule {
         let decay = max(1, totalSteps - warmupSteps)
-        let base: LearningRateSchedule = learningRateSchedule == "cosine"
+        let base: LearningRateSchedule = learningRateSchedule == .cosine
             ? .cosine(peak: learningRate, floor: learningRateFloor, steps: decay)
             : .constant(learningRate)
         return base.withWarmup(steps: warmupSteps)
     }
 
-    /// The U-Net of this recipe (`model`).
-    public var architecture: UNetArchitecture { UNetArchitecture(rawValue: model ?? "annotated") ?? .annotated }
+    /// The U-Net of this recipe (the Annotated one unless `model` names another).
+    public var unetArchitecture: UNetArchitecture {
+        switch model {
+        case .mindspore: return .mindspore
+        case .tworesunet: return .tworesunet
+        default: return .annotated
+        }
+    }
 
     /// A freshly initialised U-Net of this recipe for images with `channels` channels.
-    public func makeModel(channels: Int = 1, rng: inout RandomGenerator) -> any DenoisingUNet {
-        architecture.make(dim: dim, dimMults: dimMults, channels: channels, convNext: block == "convnext",
-                          numClasses: numClasses, rng: &rng)
+    public func makeUNet(channels: Int = 1, rng: inout RandomGenerator) -> any DenoisingUNet {
+        precondition(model != .mlp, "makeUNet: this recipe's model is the MLP")
+        return unetArchitecture.make(dim: dim, dimMults: dimMults, channels: channels, convNext: block == .convnext,
+                                     numClasses: numClasses, rng: &rng)
+    }
+
+    /// A freshly initialised network of this recipe for data of `shape` [N, ...] (images
+    /// [N, C, H, W] for a U-Net, points [N, D] for the MLP).
+    public func makeModel(dataShape shape: [Int], rng: inout RandomGenerator) -> any NoiseModel {
+        guard model == .mlp else { return makeUNet(channels: shape[1], rng: &rng) }
+        var config = MLPDenoiser.Configuration.scaled(width: width ?? 128)
+        config.dataDim = shape[1]
+        config.initialization = initialization == .pytorch ? .pytorch : .glorotUniform
+        return MLPDenoiser(config, timesteps: timesteps, rng: &rng)
     }
 
     /// The recipe as one line of JSON (stored in checkpoints; keys sorted, stable bytes).
@@ -235,6 +292,7 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
             return object.mapValues { "\($0)" }
         }
         let (a, b) = (dict(self), dict(other))
-        return a.keys.sorted().filter { $0 != "name" && a[$0] != b[$0] }.map { "\($0): \(a[$0] ?? "-") vs \(b[$0] ?? "-")" }
+        return Set(a.keys).union(b.keys).sorted().filter { $0 != "name" && a[$0] != b[$0] }
+            .map { "\($0): \(a[$0] ?? "-") vs \(b[$0] ?? "-")" }
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 // loss runs once per training step and the chapters take tens of thousands of steps.
 
 /// Which regression loss to use, e.g. from a command-line flag.
-public enum RegressionLoss: String, CaseIterable {
+public enum RegressionLoss: String, CaseIterable, Codable, Sendable {
     case mse, l1, huber
 
     /// The loss of `prediction` against `target` (mean over all elements).

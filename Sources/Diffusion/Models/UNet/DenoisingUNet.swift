@@ -10,7 +10,7 @@ import TinyTensor
 ///   attention, an optional attention gate on the skips).
 ///
 /// Chapter 5 prints any of them, Chapter 6 trains any of them (`UNetArchitecture`).
-public protocol DenoisingUNet: Module {
+public protocol DenoisingUNet: NoiseModel {
     /// Image channels of the input.
     var channels: Int { get }
     /// How many times the image side is halved on the way down (one less than the levels).
@@ -71,7 +71,7 @@ public enum UNetArchitecture: String, CaseIterable, Sendable {
     /// The architecture called `name`, or one sentence listing the names.
     public init(named name: String) throws {
         guard let a = UNetArchitecture(rawValue: name) else {
-            throw DiffusionError("unknown --model '\(name)'; choose \(UNetArchitecture.choices).")
+            throw DiffusionError("unknown \(option: "model", "model") '\(name)'; choose \(UNetArchitecture.choices).")
         }
         self = a
     }

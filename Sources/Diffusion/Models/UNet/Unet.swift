@@ -163,11 +163,8 @@ public final class Unet: Module, DenoisingUNet {
     /// The forward pass; `observe(path, tensor)` (if given) sees the output of every top-level
     /// step under its module path (`init_conv`, `downs.0.0`, ..., `final_conv`), for summaries
     /// and feature-map figures.
-    /// ε_θ(x_t, t, y) as the samplers and the trainer call it (steps as integers); nil for an
-    /// unconditional U-Net.
-    public var conditionalNoisePredictor: ConditionalNoisePredictor? {
-        guard numClasses != nil else { return nil }
-        return { [unowned self] x, t, y in self(x, Tensor(t.map(Float.init)), labels: y) }
+    public func predictNoise(_ x: Tensor, _ t: [Int], labels: [Int]? = nil) -> Tensor {
+        forward(x, Tensor(t.map(Float.init)), selfCondition: nil, labels: labels, observe: nil)
     }
 
     /// A class-conditional U-Net called without `labels` predicts with the null class.

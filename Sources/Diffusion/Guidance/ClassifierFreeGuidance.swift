@@ -17,7 +17,7 @@ public typealias ConditionalNoisePredictor = (Tensor, [Int], [Int]) -> Tensor
 ///
 /// - Parameters:
 ///   - labels: the class y of each image to sample; `nullLabel` is ∅.
-/// - Returns: a `NoisePredictor` for `pSampleLoop`, `ddimSampleLoop`, ….
+/// - Returns: a `NoisePredictor` for any sampler (`DDPMSampler`, `DDIMSampler`, …).
 public func classifierFreeGuidance(_ model: @escaping ConditionalNoisePredictor, labels: [Int], nullLabel: Int,
                                    scale w: Double) -> NoisePredictor {
     let w = Float(w)

@@ -4,30 +4,9 @@ import Figures
 import Foundation
 import TinyTensor
 
-// MARK: - What the chapter measures, and its figures
-
-/// One sampler setting's score (no timings, so the same seed writes the same bytes).
-struct Result: Encodable {
-    let name: String
-    let eta: Double
-    let spacing: String
-    let steps: Int
-    let fid: Double
-    let floor: Double
-}
-
-struct Summary: Encodable {
-    let source: String
-    let samplesPerSetting: Int
-    let results: [Result]
-    let inversionMeanError: Float
-}
+// MARK: - The figures
 
 extension Chapter07 {
-    func loadTest(limit: Int) throws -> FashionMNIST {
-        do { return try FashionMNIST(split: .test, limit: limit) } catch { throw ChapterError("\(error)") }
-    }
-
     /// Rows of images [k, 1, 28, 28] with a label left of each row.
     func sideBySide(_ rows: [(String, Tensor)], scale: Int = 3) -> Canvas {
         let label = 170, gap = 6
@@ -63,13 +42,4 @@ extension Chapter07 {
         ax.legend = .upperRight
         return fig
     }
-}
-
-/// Spherical interpolation between two noise tensors of the same shape.
-func slerp(_ a: Tensor, _ b: Tensor, _ alpha: Float) -> Tensor {
-    let dot = zip(a.data, b.data).map { $0 * $1 }.reduce(0, +)
-    let na = a.data.map { $0 * $0 }.reduce(0, +).squareRoot(), nb = b.data.map { $0 * $0 }.reduce(0, +).squareRoot()
-    let theta = acos(max(-1, min(1, dot / (na * nb))))
-    guard theta > 1e-4 else { return a * (1 - alpha) + b * alpha }
-    return a * (sin((1 - alpha) * theta) / sin(theta)) + b * (sin(alpha * theta) / sin(theta))
 }

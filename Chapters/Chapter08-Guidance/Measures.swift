@@ -4,7 +4,7 @@ import Figures
 import Foundation
 import TinyTensor
 
-// MARK: - What the chapter measures, and its figures
+// MARK: - What the chapter measures
 
 /// One guided sampler at one strength (no timings: the same seed writes the same bytes).
 struct Row: Codable {
@@ -130,58 +130,3 @@ extension Chapter08 {
     }
 }
 
-/// Side-by-side 10 × 8 grids (one row per class, named on the left), one per strength.
-func gridsFigure(_ grids: [(String, Tensor)], title: String) -> Canvas {
-    let label = 100, gap = 16, top = 56
-    let pictures = grids.map { ImageGrid.make($0.1, nrow: 8, padding: 2, scale: 2) }
-    let width = label + pictures.map { $0.width + gap }.reduce(0, +)
-    let height = top + (pictures.map(\.height).max() ?? 0) + gap
-    var canvas = Canvas(width: width, height: height)
-    canvas.text(title, x: width / 2, y: 16, anchor: TextAnchor(.center, .middle))
-    let rows = ((grids.first?.1.shape[0] ?? 0) + 7) / 8                         // row k asks for class k
-    let rowHeight = Double(pictures.first?.height ?? 0) / Double(max(1, rows))
-    for (k, name) in FashionMNIST.classNames.enumerated() where k < rows {
-        canvas.text(name, x: label - 8, y: top + Int((Double(k) + 0.5) * rowHeight), anchor: TextAnchor(.right, .middle))
-    }
-    var x = label
-    for (picture, grid) in zip(pictures, grids) {
-        canvas.text(grid.0, x: x + picture.width / 2, y: top - 16, anchor: TextAnchor(.center, .middle))
-        canvas.draw(picture, x: x, y: top)
-        x += picture.width + gap
-    }
-    return canvas
-}
-
-/// Accuracy (left) and classifier-FID (right) against the strength: classifier-free guidance
-/// against w (top), classifier guidance against s (bottom).
-func tradeoffFigure(_ rows: [Row]) -> Figure {
-    let fig = Figure(rows: 2, cols: 2, panelWidth: 500, panelHeight: 340)
-    fig.title = "What guidance buys (the asked class) and costs (variety): the same x_T at every strength"
-    for (k, (kind, symbol)) in [("classifier-free", "w"), ("classifier", "s")].enumerated() {
-        let r = rows.filter { $0.guidance == kind }
-        guard !r.isEmpty else { continue }
-        let xs = r.map(\.scale)
-        let (left, right) = (fig[k, 0], fig[k, 1])
-        left.line(xs, r.map { 100 * $0.accuracy }, label: "judged either way", color: .tab(k))
-        left.markers(xs, r.map { 100 * $0.accuracy }, marker: .disc, color: .tab(k), size: 5, width: 1)
-        if r.allSatisfy({ $0.accuracyAsDrawn != nil }) {
-            let asDrawn = r.map { 100 * $0.accuracyAsDrawn! }
-            left.line(xs, asDrawn, label: "as drawn (mirrored shoes: bags)", color: .gray(0.5), dash: [6, 4])
-            left.markers(xs, asDrawn, marker: .disc, color: .gray(0.5), size: 3, width: 1)
-        }
-        left.title = "\(kind) guidance: the asked class (Chapter 6's classifier)"
-        left.legend = .best
-        left.xLabel = "guidance scale \(symbol)"
-        left.yLabel = "accuracy (%)"
-        left.yLimits = 0...100
-        right.line(xs, r.map(\.fid), color: .tab(k))
-        right.markers(xs, r.map(\.fid), marker: .disc, color: .tab(k), size: 5, width: 1)
-        right.hline(r[0].floor, color: .gray(0.5), dash: [2, 3], label: String(format: "real images (floor %.1f)", r[0].floor))
-        right.title = "\(kind) guidance: classifier-FID"
-        right.xLabel = "guidance scale \(symbol)"
-        right.yLabel = "classifier-FID (lower is better)"
-        right.yScale = .log
-        right.legend = .best
-    }
-    return fig
-}
