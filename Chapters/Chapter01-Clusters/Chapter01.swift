@@ -11,43 +11,18 @@
 // the small clouds around them are their "minor pixel perturbations".
 //
 // Run:  swift run -c release Chapter01-Clusters        (other data: --dataset moons)
+//
+// This file is the lesson; the options and their checks are in Command.swift, the figures in Figures.swift.
 
-import ArgumentParser
 import ChapterSupport
 import Diffusion
 import Figures
 import Foundation
 import TinyTensor
 
-@main
-struct Chapter01: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "Chapter01-Clusters",
-        abstract: "The 2-D training data: eight Gaussian clusters (or moons, circles, a spiral).")
-
-    @OptionGroup var common: ChapterOptions
-
-    @Option(parsing: .unconditional, help: "Which data set: clusters, moons, circles or spiral.")
-    var dataset = "clusters"
-
-    @Option(parsing: .unconditional, help: "Points per cluster (the tutorial uses 1000; --quick uses 250).")
-    var perCluster: Int?
-
-    @Option(parsing: .unconditional, help: "Standard deviation of each cluster (the tutorial uses 0.1).")
-    var std: Float = 0.1
-
-    func run() throws {
-        let clock = Stopwatch()
-        // Mistakes in the options end in one sentence and exit code 1.
-        if let perCluster, perCluster < 2 {
-            throw ChapterError("--per-cluster must be at least 2 (to estimate a standard deviation), got \(perCluster).")
-        }
-        if let perCluster { try Bounds.check("--per-cluster", perCluster, in: 2...1_000_000, "8 clusters of points are plotted one by one") }
-        guard std > 0, std.isFinite else { throw ChapterError("--std must be a positive number, got \(std).") }
-        guard ToyDatasets.names.contains(dataset.lowercased()) else {
-            throw ChapterError("unknown dataset '\(dataset)'; choose one of \(ToyDatasets.names.joined(separator: ", ")).")
-        }
-        let out = try common.start("Chapter01-Clusters")
+extension Chapter01 {
+    /// The lesson, top to bottom (the options are declared in Command.swift).
+    func lesson(_ out: OutputFolder) throws {
         var rng = RandomGenerator(seed: common.seed)
         let n = common.value(perCluster, normal: 1000, quick: 250)
 
@@ -65,8 +40,6 @@ struct Chapter01: ParsableCommand {
         }
         let points = data.points                                                  // [N, 2]
         print("\(data.count) samples of \(points.shape[1]) dimensions in the \(data.name) training data")
-        let xs = (0..<data.count).map { points.data[2 * $0] }
-        let ys = (0..<data.count).map { points.data[2 * $0 + 1] }
         let box = points.data.map { abs($0) }.max() ?? 0
         print(String(format: "largest |coordinate|: %.3f (the tutorial's data fills about the box ±4)", box))
 
@@ -110,27 +83,10 @@ struct Chapter01: ParsableCommand {
 
         // MARK: 3. Draw it
         //
-        // One dot per point, coloured by component; black crosses at the centres. Equal
-        // aspect so circles stay round: the 2-D "image space" must not look squashed.
-        let fig = Figure(rows: 1, cols: 1, panelWidth: 640, panelHeight: 640)
-        let ax = fig[0, 0]
-        ax.title = data.centres.isEmpty
-            ? "\(data.name): \(data.count) points, noise sd \(std)"
-            : "\(data.componentCount) Gaussian clusters, \(data.count) points, sd \(std)"
-        ax.xLabel = "x1 (first 'pixel')"
-        ax.yLabel = "x2 (second 'pixel')"
-        ax.equalAspect = true
-        ax.xLimits = -5...5
-        ax.yLimits = -5...5
-        ax.scatter(xs, ys, colors: data.labels.map { Color.cluster($0) }, size: 1.6, alpha: 0.5)
-        if !data.centres.isEmpty {
-            ax.markers(data.centres.map(\.x), data.centres.map(\.y), marker: .cross, color: .black,
-                       size: 12, width: 2, label: "centres")
-            ax.legend = .upperRight
-        }
+        // One dot per point, coloured by component; black crosses at the centres; equal aspect,
+        // so the 2-D "image space" is not squashed (Figures.swift).
         let name = "\(data.name).png"
-        try fig.writePNG(to: out.file(name))
+        try clustersFigure(data).writePNG(to: out.file(name))
         print("\nwrote \(out.display(name))")
-        print(String(format: "done in %.2f s", clock.seconds))
     }
 }

@@ -9,72 +9,24 @@
 //     x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε,                   ε ~ N(0, I)
 //
 // That shortcut is what makes training cheap: pick any t, jump straight there. Section 1
-// checks it numerically, section 2 watches the 2-D clusters dissolve, section 3 noises a photo.
+// checks it numerically, section 2 watches the 2-D clusters dissolve, section 3 noises a photo,
+// section 4 goes back one step.
 //
 // Run:  swift run -c release Chapter03-Forward        (your own photo: --image cat.png)
+//
+// This file is the lesson; the options and their checks are in Command.swift, the figures in Figures.swift.
 
-import ArgumentParser
 import ChapterSupport
 import Diffusion
 import Figures
 import Foundation
 import TinyTensor
 
-@main
-struct Chapter03: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "Chapter03-Forward",
-        abstract: "q(x_t | x_0) in closed form, checked against the Markov chain; 2-D and photo demos.")
-
-    @OptionGroup var common: ChapterOptions
-
-    @Option(parsing: .unconditional, help: "Schedule for the 2-D part (the 2D tutorial: linear).")
-    var schedule = "linear"
-
-    @Option(parsing: .unconditional, help: "Steps T for the 2-D part (the 2D tutorial: 250).")
-    var timesteps = 250
-
-    @Option(parsing: .unconditional, help: "Samples per timestep in the closed-form-versus-chain check (--quick: 5000).")
-    var checkSamples: Int?
-
-    @Option(parsing: .unconditional, help: "Draw a GIF frame every this many steps.")
-    var every = 10
-
-    @Option(parsing: .unconditional, help: "A PNG photo to noise (default: the committed chelsea.png).")
-    var image: String?
-
-    @Option(parsing: .unconditional, help: "Steps T for the photo (the Annotated post's cat demo: 300; its MindSpore port: 200).")
-    var imageTimesteps = 300
-
-    @Option(parsing: .unconditional, help: "Photo GIF: one frame every this many steps (default 4, --quick 10; 1 = every t; the file grows with it).")
-    var catEvery: Int?
-
-    @Option(parsing: .unconditional, help: "Side of the centre-cropped, resized photo in pixels.")
-    var imageSize = 128
-
-    func run() throws {
-        let clock = Stopwatch()
-        guard every >= 1 else { throw ChapterError("--every must be at least 1, got \(every).") }
-        let catStep = common.value(catEvery, normal: 4, quick: 10)
-        guard catStep >= 1 else { throw ChapterError("--cat-every must be at least 1, got \(catStep).") }
-        try Bounds.check("--timesteps", timesteps, in: 1...100_000)
-        try Bounds.check("--image-timesteps", imageTimesteps, in: 200...100_000)
-        if let checkSamples { try Bounds.check("--check-samples", checkSamples, in: 100...10_000_000) }
-        try Bounds.check("--every", every, in: 1...100_000)
-        guard (8...512).contains(imageSize) else { throw ChapterError("--image-size must be between 8 and 512, got \(imageSize).") }
-        guard imageTimesteps >= 200 else {
-            throw ChapterError("--image-timesteps must be at least 200 to show t = 0, 50, 100, 150, 199, got \(imageTimesteps).")
-        }
-        // The GIFs are kept in memory until written: 420 x 440 RGB frames for the 2-D part, two
-        // photos side by side for the cat.
-        let frames2D = Double(timesteps / every + 2), catFrameCount = Double(imageTimesteps / catStep + 2)
-        try Bounds.memory(frames2D * 420 * 440 * 4, for: "the 2-D GIF (\(Int(frames2D)) frames)", "raise --every or lower --timesteps")
-        let catFrameBytes = Double((24 + 2 * (imageSize + 12)) * (imageSize + 44) * 4)
-        try Bounds.memory(catFrameCount * catFrameBytes, for: "the photo GIF (\(Int(catFrameCount)) frames)",
-                          "raise --cat-every or lower --image-timesteps or --image-size")
+extension Chapter03 {
+    /// The lesson, top to bottom (the options are declared in Command.swift, which reads the
+    /// photo of section 3 before any output: [1, 3, S, S] in [−1, 1]).
+    func lesson(_ out: OutputFolder, photo: Tensor) throws {
         let diffusion = GaussianDiffusion(schedule: try NoiseSchedule(named: schedule, timesteps: timesteps))
-        let photo = try loadPhoto(try findPhoto())                                           // [1, 3, S, S]
-        let out = try common.start("Chapter03-Forward")
         var rng = RandomGenerator(seed: common.seed)
         let T = timesteps
 
@@ -84,15 +36,16 @@ struct Chapter03: ParsableCommand {
         // step by step, and separately jump with Eq. 4. Both should have mean √ᾱ_t x_0 and
         // variance 1 − ᾱ_t. Standard errors: a mean of n draws s = √((1 − ᾱ)/n), a variance
         // (1 − ᾱ)·√(2/(n − 1)); the z-score of a difference divides by √2 times that.
-        let n = common.value(checkSamples, normal: 50_000, quick: 5000)
-        guard n >= 100 else { throw ChapterError("--check-samples must be at least 100, got \(n).") }
+        let n = checkSampleCount                                     // 50 000 (--quick: 5000)
         let x0 = Tensor((0..<n).flatMap { _ in [Float(0), 4] }, shape: [n, 2])                // [n, 2]
         let checkpoints = Set([0, T / 10, T / 4, T / 2, T - 1].filter { $0 >= 0 && $0 < T })
         print("Forward check: \(n) samples from x_0 = (0, 4), \(schedule) schedule, T = \(T)")
-        print("    t  sqrt(ab)*4   chain mean  closed mean     s.e.     z  |     1-ab  chain var  closed var     s.e.     z")
+        print("    t  sqrt(ab)*4   chain mean  closed mean     s.e.     z  |"
+              + "     1-ab  chain var  closed var     s.e.     z")
         var chain = x0, worst = 0.0
         for step in 0..<T {
-            chain = diffusion.qStep(chain, t: Array(repeating: step, count: n), noise: Tensor.randn([n, 2], using: &rng))
+            chain = diffusion.qStep(chain, t: Array(repeating: step, count: n),
+                                    noise: Tensor.randn([n, 2], using: &rng))                    // [n, 2]
             guard checkpoints.contains(step) else { continue }
             let closed = diffusion.qSample(x0, t: Array(repeating: step, count: n), using: &rng)   // [n, 2]
             let ab = Double(diffusion.schedule.doubleArrays.alphasCumprod[step])
@@ -135,17 +88,14 @@ struct Chapter03: ParsableCommand {
         // Var(x_T) = ᾱ_T Var(x_0) + (1 − ᾱ_T): the data's own spread (6 per coordinate) still shows.
         let abT = diffusion.schedule.alphasCumprod.data[T - 1]
         let expected = data.points.variance(axes: [0]).data.map { abT * $0 + 1 - abT }
-        print(String(format: "\n2-D data at t = T: mean (%.3f, %.3f), variance (%.3f, %.3f); expected variance (%.3f, %.3f); N(0, I) has 1",
+        print(String(format: "\n2-D data at t = T: mean (%.3f, %.3f), variance (%.3f, %.3f); "
+                     + "expected variance (%.3f, %.3f); N(0, I) has 1",
                      finalMean[0], finalMean[1], finalVar[0], finalVar[1], expected[0], expected[1]))
         let topCluster = x.indexSelect(Array(0..<(data.count / 8)), axis: 0).mean(axis: 0).data
         print(String(format: "the top cluster (started at (0, 4)) now has mean (%.2f, %.2f): √ᾱ_T · 4 = %.2f",
                      topCluster[0], topCluster[1], 4 * diffusion.schedule.sqrtAlphasCumprod.data[T - 1]))
-        try GIFWriter.write(frames: frames, delays: frames.indices.map { $0 == frames.count - 1 ? 150 : 12 },
-                            to: out.file("forward_2d.gif"))
-        print("wrote \(out.display("forward_2d.gif")) (\(frames.count) frames)")
-        let strip = Figure(rows: (stills.count + 2) / 3, cols: min(3, stills.count), panelWidth: 360, panelHeight: 380)
-        for (k, (step, points)) in stills.enumerated() { drawScatter(strip[k], points, colors: colors, t: step) }
-        try strip.writePNG(to: out.file("forward_2d.png"))
+        try writeGIF(frames, delay: 12, "forward_2d.gif", out)
+        try stillsFigure(stills, colors: colors).writePNG(to: out.file("forward_2d.png"))
         print("wrote \(out.display("forward_2d.png"))")
 
         // MARK: 3. A photograph, noised in closed form
@@ -153,8 +103,8 @@ struct Chapter03: ParsableCommand {
         // Resize(128) + CenterCrop(128) + ToTensor + (x·2 − 1), as in the Annotated Diffusion
         // cat demo, then x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε for t = 0, 50, 100, 150, 199 under a
         // linear and a cosine schedule with the post's T = 300. One ε for everything, so the rows
-        // differ only by the schedule. (The photo was read first, so a bad --image fails before
-        // any output.)
+        // differ only by the schedule. (The photo was read first, by Command.swift's loadPhoto,
+        // so a bad --image fails before any output.)
         //
         // The cosine schedule is defined through t/T, so it always spends the whole chain; the
         // linear β's are the same 1e-4 … 0.02 whatever T is, so a short linear chain is gentler
@@ -163,23 +113,18 @@ struct Chapter03: ParsableCommand {
         // at the end cosine has left nothing while linear still keeps 0.22 (Chapter 2's lesson).
         // At T = 200 (--image-timesteps 200, the MindSpore port's) the linear chain never gets far
         // (√ᾱ_T = 0.36), and the cosine row is the noisier one from the start.
-        let cat = [try NoiseSchedule(.linear, timesteps: imageTimesteps), try NoiseSchedule(.cosine, timesteps: imageTimesteps)]
-            .map(GaussianDiffusion.init(schedule:))
+        let cat = [try NoiseSchedule(.linear, timesteps: imageTimesteps),
+                   try NoiseSchedule(.cosine, timesteps: imageTimesteps)].map(GaussianDiffusion.init(schedule:))
         let eps = Tensor.randn(photo.shape, using: &rng)                                     // [1, 3, S, S]
         let shown = [0, 50, 100, 150, 199]
-        let cells = cat.map { d in shown.map { t in ("t = \(t)", d.qSample(photo, t: [t], noise: eps)) } }  // [1, 3, S, S] each
+        let cells = cat.map { d in
+            shown.map { t in ("t = \(t)", d.qSample(photo, t: [t], noise: eps)) }           // [1, 3, S, S] each
+        }
         let grid = photoGrid(cells, rowLabels: cat.map { "\($0.schedule.kind.rawValue), T = \($0.timesteps)" })
         try grid.writePNG(to: out.file("cat_noised.png"))
         print("\nwrote \(out.display("cat_noised.png"))")
-        var catFrames: [Canvas] = []
-        let catTimes = Array(stride(from: 0, to: imageTimesteps, by: catStep))
-        for t in catTimes + (catTimes.last == imageTimesteps - 1 ? [] : [imageTimesteps - 1]) {
-            let cells = cat.map { d in [("\(d.schedule.kind.rawValue) t = \(t)", d.qSample(photo, t: [t], noise: eps))] }
-            catFrames.append(photoGrid(cells, rowLabels: nil, columns: true, scale: 1))
-        }
-        try GIFWriter.write(frames: catFrames, delays: catFrames.indices.map { $0 == catFrames.count - 1 ? 150 : 4 },
-                            to: out.file("cat_forward.gif"))
-        print("wrote \(out.display("cat_forward.gif")) (\(catFrames.count) frames)")
+        // The same at every catStep-th t (4, --quick 10, and the last), the schedules side by side.
+        try writeGIF(photoFrames(cat, photo: photo, noise: eps), delay: 4, "cat_forward.gif", out)
         for d in cat {
             let s = d.schedule
             print(String(format: "%@ T = %d: sqrt(ab) at t = 50, 100, 199, %d: %.3f, %.3f, %.3f, %.4f",
@@ -187,8 +132,9 @@ struct Chapter03: ParsableCommand {
                          s.sqrtAlphasCumprod.data[100], s.sqrtAlphasCumprod.data[199],
                          s.sqrtAlphasCumprod.data[s.timesteps - 1]))
         }
+
+        // MARK: 4. Going back one step: the posterior (checkPosterior, below)
         try checkPosterior(diffusion, samples: 4 * n, using: &rng)
-        print(String(format: "done in %.2f s", clock.seconds))
     }
 
     // MARK: 4. Going back one step: the posterior q(x_{t−1} | x_t, x_0)
@@ -218,7 +164,8 @@ struct Chapter03: ParsableCommand {
         let x0Value: Float = 4                                                   // the top cluster's y
         print("\nPosterior check: \(m) pairs (x_{t-1}, x_t) from x_0 = \(x0Value); fit the line x_{t-1} = a + b x_t.")
         print("(Eq. 7): slope b = coefficient of x_t, height a = coefficient of x_0 times x_0, scatter = beta~_t")
-        print("    t   slope b     (Eq. 7)       s.e.  |   height a      (Eq. 7)       s.e.  |   scatter     (Eq. 7)      s.e.  | eps form")
+        print("    t   slope b     (Eq. 7)       s.e.  |   height a      (Eq. 7)       s.e.  |"
+              + "   scatter     (Eq. 7)      s.e.  | eps form")
         var worst = 0.0
         for t in Set([1, T / 10, T / 2, T - 1]).filter({ $0 >= 1 && $0 < T }).sorted() {
             // x_{t−1} ~ q(x_{t−1} | x_0), then one forward step to x_t (index t is the paper's t + 1).
@@ -233,7 +180,8 @@ struct Chapter03: ParsableCommand {
             var suu = 0.0, suv = 0.0
             for i in 0..<m { suu += (u[i] - mu) * (u[i] - mu); suv += (u[i] - mu) * (v[i] - mv) }
             let b = suv / suu, a = mv - b * mu
-            let scatter = zip(u, v).map { (ui, vi) in (vi - a - b * ui) * (vi - a - b * ui) }.reduce(0, +) / Double(m - 2)
+            let scatter = zip(u, v).map { (ui, vi) in (vi - a - b * ui) * (vi - a - b * ui) }.reduce(0, +)
+                / Double(m - 2)
             let seB = (scatter / suu).squareRoot()
             let seA = (scatter * (1 / Double(m) + mu * mu / suu)).squareRoot()
             let seS = scatter * (2 / Double(m - 2)).squareRoot()
@@ -241,86 +189,18 @@ struct Chapter03: ParsableCommand {
             let wantS = s.posteriorVariance[t]
             worst = max(worst, abs(b - wantB) / seB, abs(a - wantA) / seA, abs(scatter - wantS) / seS)
             // The ε form against Eq. 7, pair by pair, with ε read off x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε.
-            let mean = diffusion.qPosteriorMeanVariance(x0: x0, xt: xt, t: Array(repeating: t, count: m)).mean  // [m, 1]
+            let mean = diffusion.qPosteriorMeanVariance(x0: x0, xt: xt,
+                                                        t: Array(repeating: t, count: m)).mean     // [m, 1]
             let eps = (xt - x0 * Float(s.sqrtAlphasCumprod[t])) / Float(s.sqrtOneMinusAlphasCumprod[t])        // [m, 1]
             let epsForm = (xt - eps * Float(s.betas[t] / s.sqrtOneMinusAlphasCumprod[t])) * Float(s.sqrtRecipAlphas[t])
             let gap = zip(mean.data, epsForm.data).map { abs($0 - $1) }.max() ?? 0
-            print(String(format: "%5d  %8.5f  (%8.5f)  %9.1e  |  %9.5f  (%9.5f)  %9.1e  |  %8.6f  (%8.6f)  %8.1e  | %.0e",
+            print(String(format: "%5d  %8.5f  (%8.5f)  %9.1e  |  %9.5f  (%9.5f)  %9.1e  |"
+                         + "  %8.6f  (%8.6f)  %8.1e  | %.0e",
                          t, b, wantB, seB, a, wantA, seA, scatter, wantS, seS, gap))
         }
         print(String(format: "check: largest |z| = %.2f (below 4: the simulation agrees with Eq. 6-7): %@",
                      worst, worst < 4 ? "PASS" : "FAIL"))
-        print("eps form: largest |mu~(x_0, x_t) - 1/sqrt(alpha_t) (x_t - beta_t/sqrt(1-ab_t) eps)| per t, float rounding only")
-    }
-
-    // MARK: - Helpers
-
-    /// One frame of the 2-D GIF: fixed axes, so the eye sees the cloud spread.
-    func scatterFrame(_ points: Tensor, colors: [Color], t: Int) -> Canvas {
-        let fig = Figure(rows: 1, cols: 1, panelWidth: 420, panelHeight: 440)
-        drawScatter(fig[0, 0], points, colors: colors, t: t)
-        return fig.render()
-    }
-
-    func drawScatter(_ ax: Axes, _ points: Tensor, colors: [Color], t: Int) {
-        let n = points.shape[0]
-        ax.scatter((0..<n).map { points.data[2 * $0] }, (0..<n).map { points.data[2 * $0 + 1] },
-                   colors: colors, size: 1.2, alpha: 0.5)
-        let circle = (0...72).map { Double($0) * Double.pi / 36 }
-        ax.line(circle.map { 2 * cos($0) }, circle.map { 2 * sin($0) }, color: .gray(0.3), width: 1, dash: [4, 4])
-        ax.xLimits = -6...6
-        ax.yLimits = -6...6
-        ax.equalAspect = true
-        ax.title = "t = \(t) / \(timesteps)"
-        ax.xLabel = "x1"
-        ax.yLabel = "x2"
-    }
-
-    /// Photos [1, 3, S, S] in [−1, 1] shown at `scale`× with a caption above each and an optional
-    /// label left of each row; `columns` lays the rows out side by side instead (GIF frames).
-    func photoGrid(_ cells: [[(String, Tensor)]], rowLabels: [String]?, columns: Bool = false, scale: Int = 2) -> Canvas {
-        let side = scale * imageSize, gap = 12, caption = 20, labelWidth = rowLabels == nil ? 0 : 24
-        let layout = columns ? cells.flatMap { $0 }.map { [$0] } : cells   // rows of cells
-        let nRows = columns ? 1 : layout.count, nCols = columns ? layout.count : layout[0].count
-        var canvas = Canvas(width: labelWidth + gap + nCols * (side + gap), height: gap + nRows * (side + caption + gap))
-        for r in 0..<nRows {
-            for c in 0..<nCols {
-                let (text, image) = columns ? layout[c][0] : layout[r][c]
-                let x = labelWidth + gap + c * (side + gap), y = gap + r * (side + caption + gap)
-                canvas.text(text, x: x + side / 2, y: y, anchor: TextAnchor(.center, .top))
-                canvas.draw(ImageGrid.make(image, nrow: 1, padding: 0, scale: scale), x: x, y: y + caption)
-            }
-            if let rowLabels {
-                canvas.text(rowLabels[r], x: 6, y: gap + r * (side + caption + gap) + caption + side / 2,
-                            rotated: true, anchor: TextAnchor(.left, .middle))
-            }
-        }
-        return canvas
-    }
-
-    /// The photo to use: --image, or chelsea.png next to this source file (or under the
-    /// package root when run from there).
-    func findPhoto() throws -> URL {
-        if let image {
-            let url = URL(fileURLWithPath: image)
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw ChapterError("no image file at \(image); pass the path of a PNG with --image.")
-            }
-            return url
-        }
-        let besideSource = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("chelsea.png")
-        let fromRoot = URL(fileURLWithPath: "Chapters/Chapter03-Forward/chelsea.png")
-        for url in [besideSource, fromRoot] where FileManager.default.fileExists(atPath: url.path) { return url }
-        throw ChapterError("cannot find Chapters/Chapter03-Forward/chelsea.png; run from the package root or pass --image PATH.")
-    }
-
-    /// Reads a PNG, centre-crops and resizes it, and scales it to [−1, 1]: [1, 3, S, S].
-    func loadPhoto(_ url: URL) throws -> Tensor {
-        // The reader's own sentence says what is wrong: missing, unreadable, not a PNG, too large.
-        let pixels = try PNG.readTensor(from: url, channels: 3)                               // [3, H, W] in [0, 1]
-        let square = ImageTransforms.centerCropResize(pixels, size: imageSize)               // [3, S, S]
-        print(String(format: "photo %@: %d x %d, centre-cropped and resized to %d x %d, scaled to [-1, 1]",
-                     url.lastPathComponent, pixels.shape[2], pixels.shape[1], imageSize, imageSize))
-        return ImageTransforms.toModelRange(square).reshape([1, 3, imageSize, imageSize])    // [1, 3, S, S]
+        print("eps form: largest |mu~(x_0, x_t) - 1/sqrt(alpha_t) (x_t - beta_t/sqrt(1-ab_t) eps)| per t, "
+              + "float rounding only")
     }
 }

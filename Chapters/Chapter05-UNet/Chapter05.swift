@@ -37,43 +37,16 @@
 //
 // Run:  swift run -c release Chapter05-UNet           (ConvNeXt variant: --block convnext;
 //                                                      the other U-Nets: --model mindspore | tworesunet)
+//
+// This file is the lesson; the options and their checks are in Command.swift, the figures in Figures.swift.
 
-import ArgumentParser
 import ChapterSupport
 import Diffusion
 import Figures
 import Foundation
 import TinyTensor
 
-@main
-struct Chapter05: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "Chapter05-UNet",
-        abstract: "The Annotated U-Net block by block: summary, time embedding, feature maps, a one-batch sanity run.")
-
-    @OptionGroup var common: ChapterOptions
-
-    @Option(parsing: .unconditional, help: "Images in the fixed batch of the sanity run (--quick uses 4).")
-    var batch: Int?
-
-    @Option(parsing: .unconditional, help: "Adam steps on that batch (--quick uses 6).")
-    var steps: Int?
-
-    @Option(parsing: .unconditional, help: "Learning rate of Adam (the Annotated blog uses 1e-3).")
-    var lr: Float = 1e-3
-
-    @Option(name: .customLong("model"), parsing: .unconditional, help: "Which U-Net: annotated (the Annotated blog), mindspore (its MindSpore port) or tworesunet (the TwoResUNet article).")
-    var modelChoice = "annotated"
-
-    @Option(parsing: .unconditional, help: "Block of the annotated U-Net: resnet (the Annotated blog) or convnext (ConvNeXt blocks and transposed-conv upsampling in the same skeleton; not the MindSpore port's U-Net, which is --model mindspore).")
-    var block = "resnet"
-
-    @Option(parsing: .unconditional, help: "Width multipliers of the levels, comma-separated (the post: 1,2,4).")
-    var dimMults = "1,2,4"
-
-    @Option(parsing: .unconditional, help: "Attention at the annotated U-Net's levels: linear (the post's) or full (softmax attention everywhere, an experiment).")
-    var levelAttention = "linear"
-
+extension Chapter05 {
     /// The parameter counts of the PyTorch references, printed by make_unet_fixture.py and
     /// make_seed_unets_fixture.py: the Annotated model (and its ConvNeXt variant with
     /// transposed-conv upsampling), the MindSpore port's and TwoResUNet.
@@ -82,40 +55,9 @@ struct Chapter05: ParsableCommand {
     /// Diffusion steps of the Annotated blog's linear schedule (β from 1e-4 to 0.02).
     static let timesteps = 300
 
-    func run() throws {
-        let clock = Stopwatch()
-        let batchSize = common.value(batch, normal: 8, quick: 4)
-        let stepCount = common.value(steps, normal: 30, quick: 6)
-        guard batchSize >= 1 else { throw ChapterError("--batch must be at least 1, got \(batchSize).") }
-        guard stepCount >= 2 else { throw ChapterError("--steps must be at least 2 to see the loss move, got \(stepCount).") }
-        // Backpropagation keeps every activation of the U-Net: about 30 MB per image.
-        try Bounds.check("--batch", batchSize, in: 1...256, "the sanity run keeps every activation, about 30 MB per image")
-        try Bounds.memory(Double(batchSize) * 30e6, for: "a batch of \(batchSize) images", "lower --batch")
-        try Bounds.check("--steps", stepCount, in: 2...100_000)
-        guard lr > 0, lr.isFinite else { throw ChapterError("--lr must be a positive number, got \(lr).") }
-        guard ["resnet", "convnext"].contains(block) else {
-            throw ChapterError("unknown --block '\(block)'; choose resnet or convnext.")
-        }
-        let architecture: UNetArchitecture
-        do { architecture = try UNetArchitecture(named: modelChoice) } catch { throw ChapterError("\(error)") }
-        guard architecture == .annotated || block == "resnet" else {
-            throw ChapterError("--block applies to --model annotated only; the \(modelChoice) U-Net is made of ConvNeXt blocks already.")
-        }
-        guard ["linear", "full"].contains(levelAttention), architecture == .annotated || levelAttention == "linear" else {
-            throw ChapterError("--level-attention takes linear or full, and applies to --model annotated only.")
-        }
-        let mults = dimMults.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !mults.isEmpty, mults.count == dimMults.split(separator: ",").count, mults.count <= 6,
-              mults.allSatisfy({ (1...16).contains($0) }) else {
-            throw ChapterError("--dim-mults expects 1 to 6 comma-separated whole numbers from 1 to 16, e.g. 1,2,4; got '\(dimMults)'.")
-        }
-        let out = try common.start("Chapter05-UNet")   // line-buffered stdout; the folder appears at the first write
-        // The images come from Debian's dataset-fashion-mnist; without it, stop before writing anything.
-        let data: FashionMNIST
-        do { data = try FashionMNIST(split: .train, limit: batchSize) } catch { throw ChapterError("\(error)") }
-        guard data.count >= batchSize else {
-            throw ChapterError("the Fashion-MNIST training file holds only \(data.count) images, fewer than --batch \(batchSize); lower --batch to at most \(data.count).")
-        }
+    /// The lesson, top to bottom (the options are declared in Command.swift, which checks them,
+    /// reads the first `batchSize` Fashion-MNIST training images and parses --model and --dim-mults).
+    func lesson(_ out: OutputFolder, data: FashionMNIST, architecture: UNetArchitecture, mults: [Int]) throws {
         var rng = RandomGenerator(seed: common.seed)
 
         // MARK: 1. Build the model and print its summary
@@ -129,7 +71,7 @@ struct Chapter05: ParsableCommand {
                               fullAttentionAtEveryLevel: levelAttention == "full", rng: &rng)
         }
         let model = makeModel(&rng)
-        do { try model.checkImageSize(height: 28, width: 28) } catch { throw ChapterError("\(error)") }
+        try checkImageSize(model)                        // a third halving of 28 × 28 stops here
         let title: String
         switch architecture {
         case .annotated: title = "Unet(dim: 28, dimMults: \(mults), channels: 1, block: \(block)"
@@ -150,7 +92,8 @@ struct Chapter05: ParsableCommand {
         let key = architecture == .annotated && block == "convnext" ? "annotated/convnext" : architecture.rawValue
         let script = architecture == .annotated ? "make_unet_fixture.py" : "make_seed_unets_fixture.py"
         if let reference = Chapter05.pytorchParameterCount[key], mults == [1, 2, 4], levelAttention == "linear" {
-            print("PyTorch reference (\(script)): \(grouped(reference)) parameters — " + (total == reference ? "equal" : "DIFFERENT"))
+            print("PyTorch reference (\(script)): \(grouped(reference)) parameters — "
+                  + (total == reference ? "equal" : "DIFFERENT"))
         }
         // The spatial path through the U, read off the summary: the input layer, the last layer
         // of each level (its resampling), the middle, the output.
@@ -162,7 +105,8 @@ struct Chapter05: ParsableCommand {
             return i + 1 == rows.count || !rows[i + 1].path.hasPrefix("\(parts[0]).\(parts[1]).")
         }
         let path = ends.map { rows[$0].outputShape }.map { "\($0[1])×\($0[2])×\($0[3])" }
-        print("C×H×W at init_conv, each level's last layer (downs, mid, ups), \(rows.last!.path):\n  \(path.joined(separator: " → "))")
+        print("C×H×W at init_conv, each level's last layer (downs, mid, ups), \(rows.last!.path):\n"
+              + "  \(path.joined(separator: " → "))")
 
         // MARK: 2. The sinusoidal time embedding
         //
@@ -171,13 +115,7 @@ struct Chapter05: ParsableCommand {
         // barely move over 300 steps: together they give every t a distinct, smooth code.
         let embedding = SinusoidalPositionEmbeddings(28)
         let table = embedding(Tensor((0..<Chapter05.timesteps).map(Float.init)))    // [300, 28]
-        let heat = Figure(rows: 1, cols: 1, panelWidth: 560, panelHeight: 420)
-        heat[0, 0].title = "Sinusoidal time embedding (dim 28): sin | cos"
-        heat[0, 0].xLabel = "embedding dimension i"
-        heat[0, 0].yLabel = "time step t"
-        heat[0, 0].heatmap((0..<Chapter05.timesteps).map { t in Array(table.data[(t * 28)..<((t + 1) * 28)]) },
-                           colormap: .coolwarm, range: -1...1, colorbarLabel: "value")
-        try heat.writePNG(to: out.file("time_embedding.png"))
+        try embeddingFigure(table).writePNG(to: out.file("time_embedding.png"))
         print("\nwrote \(out.display("time_embedding.png"))")
 
         // MARK: 3. One fixed batch of noisy Fashion-MNIST images
@@ -194,7 +132,8 @@ struct Chapter05: ParsableCommand {
         let xt = diffusion.qSample(x0, t: t, noise: noise)                         // [B, 1, 28, 28]
         let timeInput = Tensor(t.map(Float.init))                                  // [B]
         let epsTheta: NoisePredictor = { x, steps in model(x, Tensor(steps.map(Float.init))) }
-        print("batch: \(batchSize) images (\(data.labels.prefix(batchSize).map { FashionMNIST.classNames[Int($0)] }.joined(separator: ", "))), t = \(t)")
+        let classes = data.labels.prefix(batchSize).map { FashionMNIST.classNames[Int($0)] }
+        print("batch: \(batchSize) images (\(classes.joined(separator: ", "))), t = \(t)")
 
         // MARK: 4. The sanity run: overfit the fixed batch
         //
@@ -208,9 +147,7 @@ struct Chapter05: ParsableCommand {
         for step in 1...stepCount {
             optimizer.zeroGrad()
             let loss = diffusion.pLosses(epsTheta, x0: x0, t: t, noise: noise, loss: .huber)   // []
-            guard loss.item.isFinite else {
-                throw ChapterError("the loss became \(loss.item) at step \(step); lower --lr (now \(lr)).")
-            }
+            try requireFinite(loss.item, step: step)           // a learning rate too high stops here
             loss.backward()
             optimizer.step()
             losses.append(loss.item)
@@ -221,14 +158,9 @@ struct Chapter05: ParsableCommand {
         let trainSeconds = trainClock.seconds
         let finalLoss = noGrad { diffusion.pLosses(epsTheta, x0: x0, t: t, noise: noise, loss: .huber).item }
         print(String(format: "loss %.4f → %.4f after %d Adam steps (%.2f s per step); %@", losses[0], finalLoss,
-                     stepCount, trainSeconds / Double(stepCount), finalLoss < losses[0] ? "falling, as it must" : "NOT falling"))
-        let curve = Figure(rows: 1, cols: 1, panelWidth: 560, panelHeight: 360)
-        curve[0, 0].title = "Sanity run: one fixed batch of \(batchSize), Adam lr \(lr)"
-        curve[0, 0].xLabel = "step"
-        curve[0, 0].yLabel = "Huber loss of ε_θ(xₜ, t) against ε"
-        curve[0, 0].yScale = .log
-        curve[0, 0].line((1...stepCount).map(Double.init), losses.map(Double.init), label: "training loss")
-        try curve.writePNG(to: out.file("sanity_loss.png"))
+                     stepCount, trainSeconds / Double(stepCount),
+                     finalLoss < losses[0] ? "falling, as it must" : "NOT falling"))
+        try lossFigure(losses).writePNG(to: out.file("sanity_loss.png"))
         print("wrote \(out.display("sanity_loss.png"))")
 
         // MARK: 5. What the first level sees
@@ -243,70 +175,27 @@ struct Chapter05: ParsableCommand {
             _ = model.forward(xt.slice(shown..<shown + 1, axis: 0), timeInput.slice(shown..<shown + 1, axis: 0),
                               observe: { path, y in if path == "downs.0.0" { firstStage = y } })   // [1, 28, 28, 28]
         }
-        let maps = normalizedMaps(firstStage!)                                     // [28, 1, 28, 28]
-        let features = Figure(rows: 1, cols: 3, panelWidth: 440, panelHeight: 290)
-        features.title = "First level of the U-Net for one image (\(FashionMNIST.classNames[Int(data.labels[shown])]), t = \(t[shown]))"
-        features[0, 0].title = "x₀, the clean image"
-        features[0, 0].image(ImageGrid.image(x0.select(shown, axis: 0), scale: 8))
-        features[0, 1].title = "xₜ, the network's input"
-        features[0, 1].image(ImageGrid.image(xt.select(shown, axis: 0), scale: 8))
-        features[0, 2].title = "downs.0.0: \(maps.shape[0]) feature maps"
-        features[0, 2].image(ImageGrid.make(maps, nrow: 7, padding: 2, scale: 2, padColor: .white))
+        let features = featureMapsFigure(firstStage!, x0: x0.select(shown, axis: 0), xt: xt.select(shown, axis: 0),
+                                         title: "\(FashionMNIST.classNames[Int(data.labels[shown])]), t = \(t[shown])")
         try features.writePNG(to: out.file("feature_maps.png"))
         print("wrote \(out.display("feature_maps.png"))")
 
         // MARK: 6. Save the weights (safetensors, PyTorch names) and read them back
         let checkpoint = out.file("unet.safetensors")
         let pytorchName = ["annotated": "Unet", "mindspore": "MindSporeUnet", "tworesunet": "TwoResUNet"][modelChoice]!
-        try model.saveStateDict(to: checkpoint, metadata: ["model": "\(pytorchName)(dim=28, dim_mults=(1, 2, 4), channels=1)",
-                                                           "block": block, "steps": "\(stepCount)"])
+        try model.saveStateDict(to: checkpoint,
+                                metadata: ["model": "\(pytorchName)(dim=28, dim_mults=(1, 2, 4), channels=1)",
+                                           "block": block, "steps": "\(stepCount)"])
         var other = RandomGenerator(seed: common.seed &+ 1)
         let reloaded = makeModel(&other)
         try reloaded.loadStateDict(checkpoint, strict: true)
         let reloadedEps: NoisePredictor = { x, steps in reloaded(x, Tensor(steps.map(Float.init))) }
         let reloadedLoss = noGrad { diffusion.pLosses(reloadedEps, x0: x0, t: t, noise: noise, loss: .huber).item }
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: checkpoint.path)[.size] as? Int) ?? 0
         print(String(format: "wrote %@ (%.1f MB, %d tensors); reloaded model's loss %.6f (%@)",
-                     out.display("unet.safetensors"), Double(bytes) / 1e6, model.namedParameters().count, reloadedLoss,
+                     out.display("unet.safetensors"), Double(fileSize(checkpoint)) / 1e6,
+                     model.namedParameters().count, reloadedLoss,
                      reloadedLoss == finalLoss ? "identical" : "DIFFERENT"))
 
-        try out.writeJSON(Summary(model: architecture == .annotated ? nil : modelChoice, parameters: total, block: block,
-                                  batch: batchSize, steps: stepCount, initialLoss: losses[0], finalLoss: finalLoss),
-                          to: "summary.json")
-        print(String(format: "\nChapter05-UNet finished in %.1f s", clock.seconds))
+        try saveSummary(architecture, parameters: total, initialLoss: losses[0], finalLoss: finalLoss, out)
     }
-
-    /// Each map rescaled to [−1, 1] on its own range, for display: [1, C, H, W] → [C, 1, H, W].
-    func normalizedMaps(_ y: Tensor) -> Tensor {
-        let (c, h, w) = (y.shape[1], y.shape[2], y.shape[3])
-        var out = [Float](repeating: 0, count: c * h * w)
-        for k in 0..<c {
-            let plane = y.data[(k * h * w)..<((k + 1) * h * w)]
-            let (lo, hi) = (plane.min()!, plane.max()!)
-            for (i, v) in plane.enumerated() { out[k * h * w + i] = hi > lo ? 2 * (v - lo) / (hi - lo) - 1 : 0 }
-        }
-        return Tensor(out, shape: [c, 1, h, w])                                    // [C, 1, H, W]
-    }
-
-    /// The numbers of the run (no timings, so the same seed writes the same bytes).
-    /// (`model` is left out for the Annotated U-Net, so its file reads as before.)
-    struct Summary: Encodable {
-        let model: String?
-        let parameters: Int
-        let block: String
-        let batch: Int
-        let steps: Int
-        let initialLoss: Float
-        let finalLoss: Float
-    }
-}
-
-/// 2020257 → "2,020,257".
-func grouped(_ n: Int) -> String {
-    let digits = Array(String(n))
-    return String(digits.enumerated().flatMap { i, d in (i > 0 && (digits.count - i) % 3 == 0 ? [","] : []) + [d] })
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }
