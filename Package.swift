@@ -87,14 +87,16 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
-        // The tensor library: Foundation and Dispatch only.
-        .target(name: "TinyTensor", swiftSettings: fastFlags),
+        // Atomic writes: a temporary file, renamed when complete, removed on Ctrl-C (Foundation only).
+        .target(name: "AtomicFiles"),
+        // The tensor library: Foundation and Dispatch only (and AtomicFiles for its checkpoints).
+        .target(name: "TinyTensor", dependencies: ["AtomicFiles"], swiftSettings: fastFlags),
         // The DDPM pieces, named after the paper.
         .target(name: "Diffusion", dependencies: ["TinyTensor", "CZlib"], swiftSettings: fastFlags),
         // Pictures without Python: PNG/GIF through libpng/giflib, canvas, plots, image grids.
-        .target(name: "Figures", dependencies: ["TinyTensor", "CPNG", "CGIF"], swiftSettings: fastFlags),
+        .target(name: "Figures", dependencies: ["AtomicFiles", "TinyTensor", "CPNG", "CGIF"], swiftSettings: fastFlags),
         // What the chapters' command lines share: options, output folder, errors, training sessions.
-        .target(name: "ChapterSupport", dependencies: ["TinyTensor", "Diffusion", "Figures", argumentParser],
+        .target(name: "ChapterSupport", dependencies: ["AtomicFiles", "TinyTensor", "Diffusion", "Figures", argumentParser],
                 swiftSettings: fastFlags),
 
         .executableTarget(name: "Benchmarks", dependencies: ["TinyTensor", "Diffusion"],
@@ -102,7 +104,7 @@ let package = Package(
 
         .testTarget(name: "TinyTensorTests", dependencies: ["TinyTensor"],
                     resources: [.copy("Fixtures")], swiftSettings: fastFlags),
-        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TinyTensor"],
+        .testTarget(name: "DiffusionTests", dependencies: ["AtomicFiles", "Diffusion", "TinyTensor"],
                     resources: [.copy("Fixtures")], swiftSettings: fastFlags),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "TinyTensor"], swiftSettings: fastFlags),
         .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0) },

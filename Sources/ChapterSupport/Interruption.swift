@@ -1,4 +1,5 @@
 import Dispatch
+import AtomicFiles
 import Foundation
 import TinyTensor
 

@@ -1,3 +1,4 @@
+import AtomicFiles
 import CGIF
 import Foundation
 import TinyTensor

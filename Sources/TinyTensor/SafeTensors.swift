@@ -1,3 +1,4 @@
+import AtomicFiles
 import Foundation
 
 /// Checkpoints in the safetensors format (Hugging Face), readable by PyTorch, numpy and

@@ -94,10 +94,10 @@ import Testing
         let oracle = Self.gaussianOracle(d, mean: 0.4, std: 0)
         var a = RandomGenerator(seed: 1), b = RandomGenerator(seed: 1)
         let steps = TimestepSpacing.trailing.timesteps(count: 10, of: 1000)
-        let x1 = d.ddimSampleLoop(oracle, shape: [3, 2], steps: steps, using: &a)
+        let x1 = DDIMSampler(d, steps: steps).sample(oracle, from: Tensor.randn([3, 2], using: &a), using: &a)
         var consumed = b
         _ = Tensor.randn([3, 2], using: &consumed)
-        let x2 = d.ddimSampleLoop(oracle, shape: [3, 2], steps: steps, using: &b)
+        let x2 = DDIMSampler(d, steps: steps).sample(oracle, from: Tensor.randn([3, 2], using: &b), using: &b)
         #expect(x1.data == x2.data)
         #expect(a.counter == consumed.counter)                                  // η = 0 draws only x_T
         expectClose(x1.data, [Float](repeating: 0.4, count: 6), tol: 1e-4)
@@ -111,9 +111,9 @@ import Testing
         let x0 = Tensor.randn([4, 16], using: &rng) * 0.5                       // [4, 16], from the data
         func error(_ count: Int) -> Float {
             let steps = TimestepSpacing.linspace.timesteps(count: count, of: 1000)
-            let xT = d.ddimInvert(oracle, x0: x0, steps: steps)
-            var unused = RandomGenerator(seed: 0)
-            let back = d.ddimSampleLoop(oracle, from: xT, steps: steps, using: &unused)
+            var unused = RandomGenerator(seed: 0)                               // η = 0 draws nothing
+            let xT = DDIMInversion(d, steps: steps).sample(oracle, from: x0, using: &unused)
+            let back = DDIMSampler(d, steps: steps).sample(oracle, from: xT, using: &unused)
             return zip(back.data, x0.data).map { abs($0 - $1) }.max()!
         }
         let coarse = error(10), fine = error(200)

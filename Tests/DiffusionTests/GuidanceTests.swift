@@ -7,10 +7,10 @@ import Testing
 /// classifier-free guidance.
 @Suite struct GuidanceTests {
     /// 30 random 1×8×8 "images" with labels 0, 1, 2, 0, 1, 2, ….
-    struct LabeledTinyImages: LabeledImageDataset {
+    struct LabeledTinyImages: LabeledTrainingData {
         let base = TrainingTests.TinyImages(count: 30)
         var count: Int { base.count }
-        func images(_ indices: [Int]) -> Tensor { base.images(indices) }
+        func examples(_ indices: [Int]) -> Tensor { base.examples(indices) }
         func labels(_ indices: [Int]) -> [Int] { indices.map { $0 % 3 } }
     }
 
@@ -92,7 +92,7 @@ import Testing
 
     @Test func conditionalRecipesAreChecked() {
         var r = Self.recipe(dropout: 0.1)
-        r.model = "tworesunet"; r.block = "convnext"
+        r.model = .tworesunet; r.block = .convnext
         #expect(throws: DiffusionError.self) { try r.validate() }
         var s = TrainingTests.recipe
         s.labelDropout = 0.2

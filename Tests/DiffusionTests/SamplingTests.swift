@@ -43,7 +43,8 @@ import Testing
         }
         for variance in ReverseVariance.allCases {
             var rng = RandomGenerator(seed: 3)
-            let (x, trajectory) = d.pSampleLoop(oracle, shape: [20, 2], variance: variance, keepTrajectory: true, using: &rng)
+            var trajectory = [Tensor.randn([20, 2], using: &rng)]
+            let x = DDPMSampler(d, variance: variance).sample(oracle, from: trajectory[0], using: &rng) { trajectory.append($1) }
             #expect(trajectory.count == 101)
             #expect(trajectory.last!.data == x.data)
             for i in 0..<20 {

@@ -95,10 +95,10 @@ import Testing
         var rng = RandomGenerator(seed: 4)
         let p = GaussianMixture2D.clusters(weights: [3, 1, 1, 1, 1, 1, 1, 1])
         let start = Tensor.rand([2000, 2], low: -6, high: 6, using: &rng)
-        let plain = langevinDynamics(score: { p.score($0) }, from: start, stepSize: 0.005, steps: 300, using: &rng)
-        let annealed = annealedLangevinDynamics(score: { p.score($0, sigma: $1) }, from: start,
-                                                sigmas: geometricNoiseLevels(first: 8, last: 0.02, count: 10),
-                                                stepsPerLevel: 50, epsilon: 8e-5, using: &rng)
+        let plain = LangevinSampler(stepSize: 0.005, steps: 300).sample({ p.score($0) }, from: start, using: &rng)
+        let annealed = AnnealedLangevinSampler(sigmas: geometricNoiseLevels(first: 8, last: 0.02, count: 10),
+                                               stepsPerLevel: 50, epsilon: 8e-5)
+            .sample({ p.score($0, sigma: $1) }, from: start, using: &rng)
         func share(_ x: Tensor) -> Double {
             Toy2DMetrics.shares(Toy2DMetrics.nearestCentres(x, centres: p.floatCentres).index, count: 8)[0]
         }
@@ -153,9 +153,9 @@ import Testing
         let oracle = Self.exactNoisePredictor(p, d)
         var rng = RandomGenerator(seed: 7)
         let noise = Tensor.randn([400, 2], using: &rng)
-        let ode = d.probabilityFlowSample(oracle, from: noise, stride: 5, solver: .heun)
-        #expect(d.probabilityFlowSample(oracle, from: noise, stride: 5, solver: .heun).data == ode.data)   // deterministic
-        let pc = d.predictorCorrectorSample(oracle, from: noise, using: &rng)
+        let ode = ProbabilityFlowSampler(d, stride: 5, solver: .heun).sample(oracle, from: noise, using: &rng)
+        #expect(ProbabilityFlowSampler(d, stride: 5, solver: .heun).sample(oracle, from: noise, using: &rng).data == ode.data)   // deterministic
+        let pc = PredictorCorrectorSampler(d).sample(oracle, from: noise, using: &rng)
         for (name, x) in [("ode", ode), ("pc", pc)] {
             let m = Toy2DMetrics.againstClusters(x, seed: 0)
             #expect(m.withinRadius > 0.99, "\(name): \(m.withinRadius)")
@@ -164,8 +164,8 @@ import Testing
         }
         // The solver's own error: against the ODE solved on every grid step with Heun, 50 Heun
         // steps land closer than 50 Euler steps (second order against first).
-        let fine = d.probabilityFlowSample(oracle, from: noise, stride: 1, solver: .heun)
-        let euler = d.probabilityFlowSample(oracle, from: noise, stride: 5, solver: .euler)
+        let fine = ProbabilityFlowSampler(d, stride: 1, solver: .heun).sample(oracle, from: noise, using: &rng)
+        let euler = ProbabilityFlowSampler(d, stride: 5, solver: .euler).sample(oracle, from: noise, using: &rng)
         func gap(_ x: Tensor) -> Float { zip(x.data, fine.data).map { abs($0 - $1) }.reduce(0, +) / Float(x.count) }
         #expect(gap(ode) < gap(euler) / 2, "heun \(gap(ode)) euler \(gap(euler))")
     }

@@ -7,14 +7,14 @@ import TinyTensor
 /// resumed run ends with the bits of an uninterrupted one, and mismatches are refused.
 @Suite struct TrainingTests {
     /// 24 random 1×8×8 "images" in [−1, 1].
-    struct TinyImages: ImageDataset {
+    struct TinyImages: TrainingData {
         let data: [Float]
         init(count: Int = 24) {
             var rng = RandomGenerator(seed: 42)
             data = rng.uniform(count: count * 64, low: -1, high: 1)
         }
         var count: Int { data.count / 64 }
-        func images(_ indices: [Int]) -> Tensor {
+        func examples(_ indices: [Int]) -> Tensor {
             Tensor(indices.flatMap { data[($0 * 64)..<(($0 + 1) * 64)] }, shape: [indices.count, 1, 8, 8])
         }
     }
