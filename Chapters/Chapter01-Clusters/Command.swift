@@ -6,7 +6,7 @@ import Diffusion
 import Foundation
 
 @main
-struct Chapter01: ParsableCommand {
+struct Chapter01: ChapterCommand {
     static let configuration = CommandConfiguration(
         commandName: "Chapter01-Clusters",
         abstract: "The 2-D training data: eight Gaussian clusters (or moons, circles, a spiral).")

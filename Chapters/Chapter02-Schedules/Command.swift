@@ -6,7 +6,7 @@ import Diffusion
 import Foundation
 
 @main
-struct Chapter02: ParsableCommand {
+struct Chapter02: ChapterCommand {
     static let configuration = CommandConfiguration(
         commandName: "Chapter02-Schedules",
         abstract: "Linear, quadratic, cosine and sigmoid beta schedules and every derived array.")

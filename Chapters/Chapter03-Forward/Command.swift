@@ -9,7 +9,7 @@ import Foundation
 import TinyTensor
 
 @main
-struct Chapter03: ParsableCommand {
+struct Chapter03: ChapterCommand {
     static let configuration = CommandConfiguration(
         commandName: "Chapter03-Forward",
         abstract: "q(x_t | x_0) in closed form, checked against the Markov chain; 2-D and photo demos.")

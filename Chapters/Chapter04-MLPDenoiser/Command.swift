@@ -8,7 +8,7 @@ import TinyTensor
 /// The command line of Chapter 4: its options, the checks made before any work, and the files
 /// the lesson (Chapter04.swift) writes.
 @main
-struct Chapter04: ParsableCommand {
+struct Chapter04: ChapterCommand {
     static let configuration = CommandConfiguration(
         commandName: "Chapter04-MLPDenoiser",
         abstract: "Train the 2D tutorial's MLP noise predictor and sample with the reverse process.",

@@ -9,7 +9,7 @@ import Foundation
 import TinyTensor
 
 @main
-struct Chapter05: ParsableCommand {
+struct Chapter05: ChapterCommand {
     static let configuration = CommandConfiguration(
         commandName: "Chapter05-UNet",
         abstract: "The Annotated U-Net block by block: summary, time embedding, feature maps, a one-batch sanity run.")

@@ -87,10 +87,21 @@ extension Chapter06 {
     /// a safetensors file with one tensor [N, 1, 28, 28] in [−1, 1].
     func loadSamples(_ path: String) throws -> Tensor {
         let file: (tensors: [(name: String, tensor: Tensor)], metadata: [String: String])
-        do { file = try SafeTensors.read(URL(fileURLWithPath: path)) } catch { throw ChapterError("\(error)") }
+        file = try reported { try SafeTensors.read(URL(fileURLWithPath: path)) }
         guard file.tensors.count == 1, let samples = file.tensors.first?.tensor, samples.rank == 4,
               Array(samples.shape.dropFirst()) == [1, 28, 28] else {
             throw ChapterError("\(path) must hold one tensor of shape [N, 1, 28, 28] (samples in [-1, 1]); it holds \(file.tensors.map { "\($0.name) \($0.tensor.shape)" }).")
+        }
+        let notFinite = samples.data.filter { !$0.isFinite }.count
+        guard notFinite == 0 else {
+            throw ChapterError("\(path) holds \(notFinite) values that are not finite (NaN or infinite); they cannot be scored.")
+        }
+        // A sampler's raw output strays a little beyond [−1, 1] (an untrained model's by a few
+        // units); pixels stored as 0…255 go far beyond, and would score nonsense.
+        let (low, high) = (samples.data.min() ?? 0, samples.data.max() ?? 0)
+        guard low >= -10, high <= 10 else {
+            throw ChapterError(String(format: "%@ holds values from %g to %g; samples must be images in [-1, 1] "
+                                      + "(pixels in 0…255 become x / 127.5 − 1).", path, low, high))
         }
         return samples
     }

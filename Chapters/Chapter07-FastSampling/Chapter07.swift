@@ -57,7 +57,7 @@ extension Chapter07 {
             print("DDIM, \(k) steps: the loop above and DDIMSampler " + (x.data == library.data ? "agree to the bit" : "DIFFER"))
             rows.append(("DDIM, \(k) steps", x))
         }
-        try write(sideBySide(rows), "same_noise.png", out: out)
+        try out.writePNG(sideBySide(rows), "same_noise.png")
 
         // MARK: 3. Quality against steps
         //
@@ -85,7 +85,7 @@ extension Chapter07 {
         print("\nclassifier-FID of \(settings.samples) images per setting (lower is better; the floor is \(settings.samples) real images):")
         var results = [measure("DDPM (η=1, every step)", eta: 1, spacing: .trailing, count: T)]
         for s in settingsList { for k in settings.counts { results.append(measure(s.name, eta: s.eta, spacing: s.spacing, count: k)) } }
-        try write(qualityFigure(results, settings: settingsList.map(\.name), ddpm: results[0]), "quality.png", out: out)
+        try out.writePNG(qualityFigure(results, settings: settingsList.map(\.name), ddpm: results[0]), "quality.png")
 
         // MARK: 4. Determinism: walking between two x_T
         //
@@ -114,8 +114,8 @@ extension Chapter07 {
                      settings.figureSteps, meanError, error.max() ?? 0))
         let foundStd = (found.data.map { $0 * $0 }.reduce(0, +) / Float(found.count)).squareRoot()
         print(String(format: "the inverted x_T have std %.3f (pure noise: 1)", foundStd))
-        try write(sideBySide([("test images", x0), ("their x_T", found.clamp(min: -3, max: 3) / 3), ("regenerated", back)]),
-                  "inversion.png", out: out)
+        try out.writePNG(sideBySide([("test images", x0), ("their x_T", found.clamp(min: -3, max: 3) / 3), ("regenerated", back)]),
+                  "inversion.png")
 
         try save(Summary(source: "\(loaded.recipe.name), step \(loaded.step)", samplesPerSetting: settings.samples,
                          results: results, inversionMeanError: meanError), out: out)

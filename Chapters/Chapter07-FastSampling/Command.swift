@@ -8,7 +8,7 @@ import TinyTensor
 /// The command line of Chapter 7: its options, the checks made before any work, and the files
 /// the lesson (Chapter07.swift) reads and writes.
 @main
-struct Chapter07: ParsableCommand {
+struct Chapter07: ChapterCommand {
     static let configuration = CommandConfiguration(
         commandName: "Chapter07-FastSampling",
         abstract: "DDIM and respaced DDPM on Chapter 6's model: quality against steps, determinism, inversion.")
@@ -88,10 +88,6 @@ struct Chapter07: ParsableCommand {
         return Result(name: name, eta: eta, spacing: spacing.rawValue, steps: steps, fid: r.fid, floor: r.floor)
     }
 
-    func write(_ picture: some PNGWritable, _ name: String, out: OutputFolder) throws {
-        try picture.writePNG(to: out.file(name))
-        print("wrote \(out.display(name))")
-    }
 
     /// interpolation.png (one row) and interpolation.gif (one frame per image, the ends held).
     func writeInterpolation(_ morph: Tensor, out: OutputFolder) throws {

@@ -69,8 +69,8 @@ extension Chapter08 {
         let grids = settings.gridScales.map { w in
             (String(format: "w = %g", w), sample(classifierFree(w, labels: gridLabels), from: gridNoise))
         }
-        try write(gridsFigure(grids, title: "Classifier-free guidance: one row per class, the same x_T in every panel"),
-                  "cfg_grids.png", out: out)
+        try out.writePNG(gridsFigure(grids, title: "Classifier-free guidance: one row per class, the same x_T in every panel"),
+                  "cfg_grids.png")
         var rows: [Row] = []
         print("\nclassifier-free guidance, \(settings.samples) images per scale (accuracy: Chapter 6's classifier sees the asked class):")
         for w in settings.scales {
@@ -102,8 +102,8 @@ extension Chapter08 {
         let classifierGrids = settings.classifierScales.filter { $0 > 0 }.suffix(3).map { s in
             (String(format: "s = %g", s), sample(classifierGuided(s, labels: gridLabels), from: gridNoise))
         }
-        try write(gridsFigure(classifierGrids, title: "Classifier guidance of the unconditional prediction: one row per class"),
-                  "classifier_grids.png", out: out)
+        try out.writePNG(gridsFigure(classifierGrids, title: "Classifier guidance of the unconditional prediction: one row per class"),
+                  "classifier_grids.png")
         print("\nclassifier guidance, \(settings.samples) images per scale:")
         for s in settings.classifierScales {
             // s = 0 samples ε_∅ alone: exactly the images of w = 0, so that row is reused, not sampled again.
@@ -116,7 +116,7 @@ extension Chapter08 {
             rows.append(measure("classifier", s, sample(classifierGuided(s, labels: asked), from: xT), asked: asked,
                                 evaluation, seconds: clock.seconds))
         }
-        try write(tradeoffFigure(rows), "tradeoff.png", out: out)
+        try out.writePNG(tradeoffFigure(rows), "tradeoff.png")
 
         // MARK: 4. One class, step by step
         //

@@ -8,7 +8,7 @@ import TinyTensor
 /// The command line of Chapter 8: its options, the checks made before any work, and the files
 /// the lesson (Chapter08.swift) reads and writes.
 @main
-struct Chapter08: ParsableCommand {
+struct Chapter08: ChapterCommand {
     static let configuration = CommandConfiguration(
         commandName: "Chapter08-Guidance",
         abstract: "Class-conditional sampling: classifier-free guidance and classifier guidance, and what they cost.")
@@ -56,7 +56,7 @@ struct Chapter08: ParsableCommand {
 
     /// The class-conditional weights and ε_θ(x_t, t, y); refuses a model without the 10 classes.
     func loadConditionalModel(out: OutputFolder) throws -> (LoadedDenoiser, ConditionalNoisePredictor) {
-        let url = URL(fileURLWithPath: checkpoint ?? out.file("unet.safetensors").path)
+        let url = URL(fileURLWithPath: checkpoint ?? out.path("unet.safetensors").path)
         let loaded: LoadedDenoiser
         do { loaded = try LoadedDenoiser(contentsOf: url, fallback: .conditional) } catch {
             throw ChapterError("cannot load \(url.path): \(ChapterError(error)); train it with Chapter06-FashionMNIST --recipe conditional --output \(out.url.path), or pass --checkpoint.")
@@ -97,10 +97,6 @@ struct Chapter08: ParsableCommand {
         return accuracy
     }
 
-    func write(_ picture: some PNGWritable, _ name: String, out: OutputFolder) throws {
-        try picture.writePNG(to: out.file(name))
-        print("wrote \(out.display(name))")
-    }
 
     /// sneaker.gif: one frame per DDIM step, the last held.
     func writeSneakerGIF(_ frames: [Tensor], out: OutputFolder) throws {

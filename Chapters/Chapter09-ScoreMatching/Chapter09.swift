@@ -40,8 +40,8 @@ extension Chapter09 {
             print(String(format: "score at σ = %.1f: closed form against central differences of log p_σ, largest relative gap %.1e",
                          sigma, gap))
         }
-        try write(scoreFieldFigure(clusters, sigmas: [0, 1, 4]), "score_field.png", out: out,
-                  note: ": without noise the arrows point to the nearest cluster")
+        try out.writePNG(scoreFieldFigure(clusters, sigmas: [0, 1, 4]), "score_field.png",
+                         note: ": without noise the arrows point to the nearest cluster")
 
         // MARK: 2. Langevin dynamics with the exact score
         // Langevin: x ← x + (α/2) ∇ log p(x) + √α z. Take clusters of unequal weight (the first
@@ -71,8 +71,8 @@ extension Chapter09 {
                            100 * shares[1...].max()!))
             results.exactLangevinHeavyShare[name] = shares[0]
         }
-        try write(langevinFigure(target: target, plain: plain, annealed: annealedExact, centres: heavy.floatCentres),
-                  "langevin.png", out: out)
+        try out.writePNG(langevinFigure(target: target, plain: plain, annealed: annealedExact, centres: heavy.floatCentres),
+                  "langevin.png")
 
         // MARK: 3. Learning the score: denoising score matching
         // We never know ∇ log p for real data, but we can perturb a data point, x̃ = x + σ z,
@@ -93,8 +93,8 @@ extension Chapter09 {
             print(String(format: "  σ = %.1f: E‖s_θ − ∇log p_σ‖² / E‖∇log p_σ‖² = %.3f over x ~ p_σ", sigma, error))
             results.learnedScoreError[String(sigma)] = error
         }
-        try write(fieldComparisonFigure(exact: { clusters.score($0, sigma: $1) }, learned: learnedScore, sigmas: fieldSigmas,
-                                        learnedName: "learned s_θ(x, σ)"), "learned_field.png", out: out)
+        try out.writePNG(fieldComparisonFigure(exact: { clusters.score($0, sigma: $1) }, learned: learnedScore, sigmas: fieldSigmas,
+                                        learnedName: "learned s_θ(x, σ)"), "learned_field.png")
 
         // MARK: 4. The bridge: DDPM's noise predictor is a score
         // Chapter 4 trained ε_θ(x_t, t) to guess the noise in x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε. The best
@@ -123,10 +123,10 @@ extension Chapter09 {
                          t, alphaBar[t].squareRoot(), error))
             results.bridgeScoreError[String(t)] = error
         }
-        try write(fieldComparisonFigure(exact: { x, t in clusters.diffused(alphaBar: alphaBar[Int(t)]).score(x) },
+        try out.writePNG(fieldComparisonFigure(exact: { x, t in clusters.diffused(alphaBar: alphaBar[Int(t)]).score(x) },
                                         learned: { x, t in ddpm.withSamplingWeights { diffusion.score(model, x: x, t: Int(t)) } },
                                         sigmas: bridgeSteps.map(Double.init), learnedName: "−ε_θ(xₜ, t)/√(1 − ᾱₜ)", levelName: "t"),
-                  "bridge.png", out: out)
+                  "bridge.png")
 
         // MARK: 5. Four samplers, one set of numbers
         // (a) annealed Langevin with the learned s_θ; with Chapter 4's ε_θ: (b) DDPM's ancestral
@@ -159,7 +159,7 @@ extension Chapter09 {
             panels.append((r.name, r.x, m))
             results.samplers.append(.init(name: r.name, networkPasses: r.passes, metrics: m))
         }
-        try write(samplersFigure(panels, centres: clusters.floatCentres), "samplers.png", out: out)
+        try out.writePNG(samplersFigure(panels, centres: clusters.floatCentres), "samplers.png")
         try save(results, out: out)
     }
 }

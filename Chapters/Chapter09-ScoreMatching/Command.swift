@@ -8,7 +8,7 @@ import TinyTensor
 /// The command line of Chapter 9: its options, the checks made before any work, and the files
 /// the lesson (Chapter09.swift) writes.
 @main
-struct Chapter09: ParsableCommand {
+struct Chapter09: ChapterCommand {
     static let configuration = CommandConfiguration(
         commandName: "Chapter09-ScoreMatching",
         abstract: "Scores of the 8 clusters: exact, learned by denoising score matching, and read off DDPM's noise predictor.")
@@ -50,10 +50,6 @@ struct Chapter09: ParsableCommand {
 
     // MARK: - Files of the lesson
 
-    func write(_ picture: some PNGWritable, _ name: String, out: OutputFolder, note: String = "") throws {
-        try picture.writePNG(to: out.file(name))
-        print("wrote \(out.display(name))\(note)")
-    }
 
     func save(_ results: Results, out: OutputFolder) throws {
         try out.writeJSON(results, to: "metrics.json")

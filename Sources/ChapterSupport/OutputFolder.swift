@@ -1,4 +1,5 @@
 import AtomicFiles
+import Figures
 import Foundation
 import TinyTensor
 
@@ -30,6 +31,12 @@ public struct OutputFolder {
     public init(_ path: String) throws {
         guard !path.isEmpty else { throw ChapterError("--output is empty; pass a folder path.") }
         url = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+        // Too long for the file system: refuse before creating any of its folders.
+        let longest = url.pathComponents.map(\.utf8.count).max() ?? 0
+        guard url.path.utf8.count < Int(PATH_MAX) - 300, longest <= Int(NAME_MAX) - 40 else {
+            throw ChapterError("--output is too long for the file system (\(url.path.utf8.count) bytes, a name of up to \(longest)); "
+                               + "choose a shorter folder path.")
+        }
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: url.path, isDirectory: &isDir) {
@@ -83,6 +90,9 @@ public struct OutputFolder {
         return "run-\(chapter).json"
     }
 
+    /// The URL of a file in the folder without creating anything (to look for a file to read).
+    public func path(_ name: String) -> URL { url.appendingPathComponent(name) }
+
     /// The URL of a file in the folder; creates the folder first (see `prepare()`).
     public func file(_ name: String) -> URL {
         try? prepare()
@@ -110,15 +120,31 @@ public struct OutputFolder {
     public func write(_ text: String, to name: String) throws { try write(Data(text.utf8), to: name) }
 
     /// Writes an Encodable value as pretty, key-sorted JSON (stable bytes for the same values).
+    /// A value that is not finite (NaN, ±∞) is refused with one sentence naming it; nothing is written.
     public func writeJSON<T: Encodable>(_ value: T, to name: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try write(enc.encode(value), to: name)
+        let data: Data
+        do { data = try enc.encode(value) } catch EncodingError.invalidValue(let bad, let context) {
+            let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            throw ChapterError("\(name) would hold \(bad) at \(path.isEmpty ? "its top" : path), which is not a finite number; "
+                               + "the run diverged or its input was damaged, so \(name) is not written.")
+        }
+        try write(data, to: name)
     }
 
     /// A path relative to the current folder when possible, for messages.
     public func display(_ name: String) -> String {
         let full = url.appendingPathComponent(name).path, cwd = FileManager.default.currentDirectoryPath + "/"
         return full.hasPrefix(cwd) ? String(full.dropFirst(cwd.count)) : full
+    }
+}
+
+extension OutputFolder {
+    /// Writes a figure (a `Canvas`, `Figure` or `GrayImage`) as `name` and says so:
+    /// "wrote output/…/name" and `note`.
+    public func writePNG(_ picture: some PNGWritable, _ name: String, note: String = "") throws {
+        try picture.writePNG(to: file(name))
+        print("wrote \(display(name))\(note)")
     }
 }

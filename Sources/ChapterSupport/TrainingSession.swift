@@ -69,7 +69,7 @@ public final class TrainingSession {
     /// Whether `--resume` asks to continue, after checking that there is something to continue.
     public static func wantsResume(_ options: TrainingOptions, out: OutputFolder) throws -> Bool {
         guard options.resume else { return false }
-        guard FileManager.default.fileExists(atPath: out.file(checkpointName).path) else {
+        guard FileManager.default.fileExists(atPath: out.path(checkpointName).path) else {
             throw ChapterError("--resume found no \(out.display(checkpointName)); start without --resume "
                                + "(or pass the --output of the run to continue).")
         }

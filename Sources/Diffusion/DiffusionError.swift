@@ -44,6 +44,13 @@ public struct DiffusionError: Error, CustomStringConvertible, LocalizedError {
         var pieces: [Piece] = []
 
         public init(stringLiteral value: String) { pieces = [.text(value)] }
+
+        /// Two messages one after the other.
+        public static func + (a: Message, b: Message) -> Message {
+            var joined = a
+            joined.pieces += b.pieces
+            return joined
+        }
         public init(stringInterpolation: Interpolation) { pieces = stringInterpolation.pieces }
 
         public struct Interpolation: StringInterpolationProtocol {

@@ -103,6 +103,18 @@ public enum SafeTensors {
         for (a, b) in zip(entries, entries.dropFirst()) where b.begin < a.end {
             throw SafeTensorsError("\(file) has a bad header: tensors '\(a.name)' and '\(b.name)' share bytes (offsets [\(a.begin), \(a.end)] and [\(b.begin), \(b.end)]); the file is corrupt.")
         }
+        // The format's rule: the tensors tile the data section, no hole and nothing after the
+        // last (a header length off by a byte, or bytes appended, would shift or hide data).
+        var covered = 0
+        for e in entries {
+            guard e.begin == covered else {
+                throw SafeTensorsError("\(file) has a bad header: bytes \(covered)..<\(e.begin) of the data section belong to no tensor; the file is corrupt.")
+            }
+            covered = e.end
+        }
+        guard covered == dataCount else {
+            throw SafeTensorsError("\(file) has \(dataCount - covered) bytes after its last tensor; the file is corrupt or its header length is wrong.")
+        }
         let tensors = entries.map { e -> (name: String, tensor: Tensor) in
             var values = [Float](repeating: 0, count: e.shape.product)
             _ = values.withUnsafeMutableBytes { dst in

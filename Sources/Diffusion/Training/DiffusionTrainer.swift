@@ -169,19 +169,30 @@ public final class DiffusionTrainer {
         return t
     }
 
+    /// A loss above this means the training diverged: predicting ε = 0 scores about 1 (the
+    /// noise has unit variance, and every loss of the course is at most MSE), and a working run
+    /// stays far below it. Checked, with the weights' finiteness, at every step.
+    public static let divergedLoss: Float = 1000
+
     /// The gradient step on `loss`: θ ← Adam(θ, ∇_θ loss) at this step's learning rate, then
-    /// the EMA of the weights. Returns the loss; throws if it is not finite (nothing is
-    /// updated then).
+    /// the EMA of the weights. Returns the loss. Throws when the loss is not finite or above
+    /// `divergedLoss` (nothing is updated then), or when the step left a weight that is not
+    /// finite (the run is over: its last checkpoint stays as it was).
     @discardableResult
     public func update(_ loss: Tensor) throws -> Float {
         let value = loss.item
-        guard value.isFinite else {
-            throw DiffusionError("the loss became \(value) at step \(step + 1); lower \(option: "learningRate", "the learning rate") (now \(learningRates(step))) and start again (or \(option: "resume", "resume") from the last checkpoint).")
+        let advice: DiffusionError.Message = "lower \(option: "learningRate", "the learning rate") (now \(learningRates(step))) and start again, or \(option: "resume", "resume") from the last checkpoint."
+        guard value.isFinite, value <= Self.divergedLoss else {
+            throw DiffusionError("the loss became \(value) at step \(step + 1)\(value.isFinite ? " (above \(Self.divergedLoss): the training diverged)" : ""); " + advice)
         }
         optimizer.lr = learningRates(step)
         optimizer.zeroGrad()
         loss.backward()
         optimizer.step()
+        guard model.parameters().allSatisfy({ allFinite($0.data) }) else {
+            let broken = model.parameters().reduce(0) { $0 + $1.data.filter { !$0.isFinite }.count }
+            throw DiffusionError("step \(step + 1) left \(broken) weights that are not finite: the training diverged; " + advice)
+        }
         ema?.update()
         losses.append(value)
         step += 1
@@ -207,5 +218,15 @@ public final class DiffusionTrainer {
     public func withSamplingWeights<T>(_ body: () throws -> T) rethrows -> T {
         if let ema { return try ema.withAveragedParameters(body) }
         return try body()
+    }
+}
+
+/// Whether every value is finite: Σ 0·x is 0 for finite x and NaN for NaN or ±∞, and the
+/// sum vectorises (a branch per value would not).
+func allFinite(_ values: [Float]) -> Bool {
+    values.withUnsafeBufferPointer { buffer in
+        var sum: Float = 0
+        for x in buffer { sum += 0 * x }
+        return sum == 0
     }
 }

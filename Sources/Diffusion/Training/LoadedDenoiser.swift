@@ -21,13 +21,21 @@ public struct LoadedDenoiser {
     /// A training checkpoint holds model.* and ema.*: the EMA is used when the recipe has one.
     public init(contentsOf url: URL, fallback: TrainingRecipe) throws {
         let file = try SafeTensors.read(url)
+        // Our files carry their recipe; one that does not read is refused, never replaced.
+        if file.metadata["recipe"] != nil && TrainingCheckpoint.recipe(in: file.metadata) == nil {
+            throw DiffusionError("\(url.lastPathComponent) has a recipe in its metadata that does not read (damaged, or written by another program); it cannot be sampled safely.")
+        }
         let saved = TrainingCheckpoint.recipe(in: file.metadata) ?? fallback
+        try saved.validate()
         var rng = RandomGenerator(seed: 0)
         let model = saved.makeUNet(rng: &rng)
         let training = TrainingCheckpoint.isTrainingCheckpoint(file.metadata)
         let prefix = !training ? "" : saved.emaDecay > 0 ? "ema." : "model."
         let tensors = file.tensors.filter { $0.name.hasPrefix(prefix) }.map { (String($0.name.dropFirst(prefix.count)), $0.tensor) }
         try model.loadStateDict(tensors, strict: true, source: url.lastPathComponent)
+        try TrainingCheckpoint.refuseNonFinite(model.namedParameters().map { ($0.name, $0.tensor) },
+                                               what: "\(url.lastPathComponent)",
+                                               remedy: "these weights cannot sample anything; train them again.")
         self.model = model
         self.diffusion = GaussianDiffusion(schedule: try saved.noiseSchedule())
         self.recipe = saved

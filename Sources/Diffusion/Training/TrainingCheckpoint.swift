@@ -31,6 +31,7 @@ public enum TrainingCheckpoint {
             tensors.append(("adam.v.\(name)", Tensor(state.v[i], shape: p.shape)))
         }
         tensors.append(("train.losses", Tensor(trainer.losses, shape: [trainer.losses.count])))
+        try refuseNonFinite(tensors, what: "the training state at step \(trainer.step)")
         let metadata = [
             "format": format,
             "recipe": trainer.recipe.json,
@@ -43,6 +44,21 @@ public enum TrainingCheckpoint {
             "dataset_count": "\(trainer.dataset.count)",
         ]
         try SafeTensors.write(tensors, metadata: metadata, to: url)
+    }
+
+    /// Throws, naming the count and the first tensor, when any value is NaN or infinite: a run
+    /// that diverged must not overwrite the last good checkpoint (or leave weights nobody can use).
+    static func refuseNonFinite(_ tensors: [(name: String, tensor: Tensor)], what: String,
+                                remedy: DiffusionError.Message? = nil) throws {
+        var bad = 0, first: String?
+        for (name, t) in tensors {
+            let n = t.data.reduce(0) { $1.isFinite ? $0 : $0 + 1 }
+            if n > 0 { bad += n; first = first ?? name }
+        }
+        guard bad == 0 else {
+            throw DiffusionError("\(what) holds \(bad) values that are not finite (the first in \(first!)); "
+                + (remedy ?? "the training diverged, and nothing was written over the last checkpoint; lower \(option: "learningRate", "the learning rate") and start again, or \(option: "resume", "resume") from that checkpoint."))
+        }
     }
 
     /// Whether `url` holds a training checkpoint (rather than a plain state dict).
@@ -69,6 +85,7 @@ public enum TrainingCheckpoint {
         guard let saved = self.recipe(in: meta) else {
             throw DiffusionError("\(source) has no readable recipe; it is damaged: start a new run (without \(option: "resume", "resuming")).")
         }
+        try saved.validate()                          // its numbers within the bounds of the options that set them
         let differences = recipe.differences(from: saved)
         guard differences.isEmpty else {
             throw DiffusionError("\(source) was trained with another recipe (\(differences.joined(separator: "; ")), this run vs the checkpoint); pass the same options as that run, or another \(option: "output", "output folder").")
@@ -105,21 +122,44 @@ public enum TrainingCheckpoint {
                 return t.data
             }
         }
-        trainer.optimizer.restore(stepCount: try number("adam_step", Int.self), m: try buffers("adam.m."), v: try buffers("adam.v."))
-        if let ema = trainer.ema { ema.restore(shadow: try buffers("ema."), updates: try number("ema_updates", Int.self)) }
+        // Every number read from the file within the bounds the run itself could have reached.
+        func counted(_ key: String) throws -> Int {
+            let value = try number(key, Int.self)
+            guard (0...step).contains(value) else {
+                throw DiffusionError("\(source) says '\(key)' is \(value) at step \(step) (it must be between 0 and the step); it is damaged: start a new run (without \(option: "resume", "resuming")).")
+            }
+            return value
+        }
+        let (m, v) = (try buffers("adam.m."), try buffers("adam.v."))
+        let ema = trainer.ema == nil ? nil : try buffers("ema.")
+        let stored = [("model", trainer.model.parameters().map(\.data)), ("adam.m", m), ("adam.v", v), ("ema", ema ?? [])]
+        for (name, buffers) in stored {
+            let bad = buffers.reduce(0) { $0 + $1.filter { !$0.isFinite }.count }
+            guard bad == 0 else {
+                throw DiffusionError("\(source) holds \(bad) values in \(name) that are not finite; it is damaged: start a new run (without \(option: "resume", "resuming")).")
+            }
+        }
+        trainer.optimizer.restore(stepCount: try counted("adam_step"), m: m, v: v)
+        if let average = trainer.ema, let ema { average.restore(shadow: ema, updates: try counted("ema_updates")) }
         guard let losses = byName["train.losses"], losses.count == step else {
             throw DiffusionError("\(source) lacks the loss history of its \(step) steps; it is damaged: start a new run (without \(option: "resume", "resuming")).")
         }
         trainer.losses = losses.data
         trainer.step = step
+        // A run draws far fewer than 2⁴⁸ numbers; a larger position is a damaged file (and would
+        // overflow the generator's counter).
+        let epochStart = try number("epoch_start_counter", UInt64.self), position = try number("rng_counter", UInt64.self)
+        guard position < 1 << 48, epochStart <= position else {
+            throw DiffusionError("\(source) holds an impossible generator position (\(epochStart), \(position)); it is damaged: start a new run (without \(option: "resume", "resuming")).")
+        }
+        trainer.epochStartCounter = epochStart
         // This epoch's shuffle is drawn again from where it was drawn, then the generator
         // continues where the saved run stopped.
-        trainer.epochStartCounter = try number("epoch_start_counter", UInt64.self)
         if trainer.batchInEpoch != 0 {
             var replay = RandomGenerator(seed: seed, counter: trainer.epochStartCounter)
-            trainer.order = replay.permutation(dataset.count)
+            trainer.order = (saved.shuffle ?? .full).order(dataset.count, bufferSize: saved.bufferSize ?? 1000, using: &replay)
         }
-        trainer.rng = RandomGenerator(seed: seed, counter: try number("rng_counter", UInt64.self))
+        trainer.rng = RandomGenerator(seed: seed, counter: position)
         return trainer
     }
 
@@ -128,6 +168,7 @@ public enum TrainingCheckpoint {
     /// recipe in the metadata.
     public static func saveSamplingWeights(_ trainer: DiffusionTrainer, to url: URL) throws {
         try trainer.withSamplingWeights {
+            try refuseNonFinite(trainer.model.namedParameters().map { ($0.name, $0.tensor) }, what: "the weights at step \(trainer.step)")
             try trainer.model.saveStateDict(to: url, metadata: [
                 "recipe": trainer.recipe.json, "step": "\(trainer.step)", "seed": "\(trainer.seed)",
                 "weights": trainer.ema == nil ? "trained" : "ema",

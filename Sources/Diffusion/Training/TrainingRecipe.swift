@@ -284,15 +284,21 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
-    /// The fields in which `other` differs from this recipe, as "name: ours vs theirs".
+    /// Every field in which `other` differs from this recipe, both ways, in words:
+    /// "model: annotated vs mindspore", "horizontalFlip: no vs yes" (this recipe first). A field
+    /// that one side leaves out reads as what leaving it out means.
     public func differences(from other: TrainingRecipe) -> [String] {
-        func dict(_ r: TrainingRecipe) -> [String: String] {
-            let data = try! JSONEncoder().encode(r)
-            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-            return object.mapValues { "\($0)" }
+        let absent = ["model": "annotated", "oneTimestepPerBatch": "no", "shuffle": "full"]
+        func words(_ r: TrainingRecipe) -> [(String, String)] {
+            Mirror(reflecting: r).children.compactMap { child -> (String, String)? in
+                guard let name = child.label, name != "name" else { return nil }
+                // An optional field: its value, or nil when it is left out.
+                let mirror = Mirror(reflecting: child.value)
+                let value: Any? = mirror.displayStyle == .optional ? mirror.children.first?.value : child.value
+                let shown = value.map { ($0 as? Bool).map { $0 ? "yes" : "no" } ?? "\($0)" } ?? "none"
+                return (name, shown == "none" ? absent[name] ?? "none" : shown)
+            }
         }
-        let (a, b) = (dict(self), dict(other))
-        return Set(a.keys).union(b.keys).sorted().filter { $0 != "name" && a[$0] != b[$0] }
-            .map { "\($0): \(a[$0] ?? "-") vs \(b[$0] ?? "-")" }
+        return zip(words(self), words(other)).filter { $0.0.1 != $0.1.1 }.map { "\($0.0.0): \($0.0.1) vs \($0.1.1)" }
     }
 }
