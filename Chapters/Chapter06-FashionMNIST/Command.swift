@@ -29,6 +29,8 @@ struct Chapter06: ChapterCommand {
     var trainClassifier = false
     @Option(help: "Only evaluate the samples in this safetensors file ([N, 1, 28, 28] in [-1, 1], e.g. PyTorch's).")
     var evaluate: String?
+    @Flag(help: "Train into an output folder that already holds trained weights, replacing them.")
+    var overwrite = false
 
     func run() throws {
         let clock = Stopwatch()
@@ -38,6 +40,12 @@ struct Chapter06: ChapterCommand {
         try training.check()
         if !sampleOnly && evaluate == nil { try checkTrainingMemory(recipe) }
         let out = try common.start("Chapter06-FashionMNIST")
+        // The committed models (and anyone's finished run) are not trained over by accident.
+        if !sampleOnly && evaluate == nil && !training.resume && !overwrite
+            && FileManager.default.fileExists(atPath: out.path("unet.safetensors").path) {
+            throw ChapterError("\(out.display("unet.safetensors")) already holds trained weights; train into another folder "
+                               + "(--output output/my-run), continue that run with --resume, or replace them with --overwrite.")
+        }
         if let evaluate {
             let metrics = try self.evaluate(samples: try loadSamples(evaluate), source: evaluate,
                                             mirroredTraining: recipe.horizontalFlip, quick: common.quick)

@@ -35,6 +35,19 @@ import Testing
         #expect(Self.snapshot(first.output) == before)                  // run.json and the checkpoint untouched
     }
 
+    /// Trained weights are not trained over by accident: a second training into the same folder is
+    /// refused (nothing changed) unless it resumes or asks for --overwrite.
+    @Test func trainedWeightsAreNotOverwritten() throws {
+        let first = try ChapterRunner.run(Self.six, Self.tiny)
+        #expect(first.status == 0 && first.files.contains("unet.safetensors"), "\(first.stderr)")
+        let before = Self.snapshot(first.output)
+        let again = try ChapterRunner.run(Self.six, Self.tiny, output: first.output)
+        Self.expectOneSentence(again, "already holds trained weights")
+        #expect(Self.snapshot(first.output) == before)
+        let replaced = try ChapterRunner.run(Self.six, Self.tiny + ["--overwrite", "--seed", "1"], output: first.output)
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+    }
+
     @Test func nothingIsWrittenBeforeTheChecks() throws {
         for (chapter, arguments, phrase) in [
             (Self.six, Self.tiny + ["--resume"], "found no"),
