@@ -63,7 +63,8 @@ extension Chapter09 {
         let annealedExact = annealing.sample({ heavy.score($0, sigma: $1) }, from: start, using: &rng)   // [N, 2]
         let target = heavy.sample(count: count, using: &rng)                            // [N, 2]
         try checkFinite(plain, "plain Langevin (step size 0.005)")
-        try checkFinite(annealedExact, "annealed Langevin with the exact score")
+        try checkFinite(annealedExact, "annealed Langevin with the exact score",
+                        why: langevinGrowth(sigmas: sigmas, epsilon: eps), remedy: "lower --epsilon")
         for (name, x) in [("true weights", target), ("plain Langevin", plain), ("annealed Langevin", annealedExact)] {
             let shares = Toy2DMetrics.shares(Toy2DMetrics.nearestCentres(x, centres: heavy.floatCentres).index, count: 8)
             print(name.padding(toLength: 18, withPad: " ", startingAt: 0) + " share of the 30 % cluster: "

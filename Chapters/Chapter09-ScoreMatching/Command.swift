@@ -44,6 +44,12 @@ struct Chapter09: ChapterCommand {
         guard snr > 0, snr.isFinite, epsilon.map({ $0 > 0 && $0.isFinite }) ?? true else {
             throw ChapterError("--snr and --epsilon must be positive numbers.")
         }
+        // A step size that makes annealed Langevin diverge is known before any work.
+        let growth = langevinGrowth(sigmas: geometricNoiseLevels(first: sigmaFirst, last: sigmaLast, count: levels),
+                                    epsilon: epsilon ?? 0.2 * sigmaLast * sigmaLast)
+        guard growth.isEmpty else {
+            throw ChapterError("annealed Langevin would diverge with these settings\(growth); lower --epsilon.")
+        }
         let out = try common.start("Chapter09-ScoreMatching")
         try lesson(common.value(samples, normal: 1000, quick: 300), out: out)
     }
@@ -87,10 +93,25 @@ func finiteDifferenceGap(_ p: GaussianMixture2D, at points: Tensor, sigma: Doubl
 }
 
 /// One sentence instead of NaN figures when a sampler blew up (a step size too large).
-func checkFinite(_ x: Tensor, _ name: String) throws {
+func checkFinite(_ x: Tensor, _ name: String, why: String = "", remedy: String = "lower --epsilon or --snr") throws {
     guard x.data.allSatisfy(\.isFinite) else {
-        throw ChapterError("\(name) diverged (points went to infinity); lower --epsilon or --snr.")
+        throw ChapterError("\(name) diverged (points went to infinity\(why)); \(remedy).")
     }
+}
+
+/// Why annealed Langevin diverges, in one clause. Near a cluster of variance v = 0.1² + σ² the
+/// score is −(x − c)/v, so a noise-free step x ← x + (α/2) s(x) multiplies the distance to the
+/// centre by 1 − α/(2v): the chain is stable only while |1 − α/(2v)| < 1, i.e. α < 4v. With
+/// α_i = ε σ_i²/σ_L² the worst level is returned (an empty string when every level is stable).
+func langevinGrowth(sigmas: [Double], epsilon: Double) -> String {
+    let sigmaL = sigmas.last!
+    let factors = sigmas.map { sigma -> (Double, Double) in
+        let alpha = epsilon * sigma * sigma / (sigmaL * sigmaL), v = 0.01 + sigma * sigma
+        return (sigma, abs(1 - alpha / (2 * v)))
+    }
+    guard let worst = factors.max(by: { $0.1 < $1.1 }), worst.1 >= 1 else { return "" }
+    return String(format: ": at σ = %g each step multiplies a point's distance to its cluster by |1 − α/(2(0.1² + σ²))| = %.1f, "
+                  + "and the chain is stable only below 1", worst.0, worst.1)
 }
 
 /// E‖a − b‖² / E‖b‖² over the rows of a, b [N, 2].

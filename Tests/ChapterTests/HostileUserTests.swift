@@ -55,6 +55,7 @@ import Testing
             (Self.six, ["--quick", "--batch-size", "1024", "--dim", "256"], "lower --batch-size or --dim"),
             ("Chapter07-FastSampling", ["--quick", "--figure-steps", "0"], "--figure-steps must be between 1"),
             ("Chapter09-ScoreMatching", ["--quick", "--sigma-first", "inf"], "--sigma-first must be a finite number"),
+            ("Chapter09-ScoreMatching", ["--quick", "--epsilon", "8e-3"], "would diverge with these settings: at σ = 8"),
         ] {
             let run = try ChapterRunner.run(chapter, arguments)
             Self.expectOneSentence(run, phrase)
