@@ -72,6 +72,14 @@ extension Chapter09 {
                            100 * shares[1...].max()!))
             results.exactLangevinHeavyShare[name] = shares[0]
         }
+        // Plain Langevin's shares are where the points started: the areas of the basins (the
+        // start points nearest each centre), not the weights and not 1/8 each. The basins are
+        // 45° wedges; in the square [−6, 6]² a wedge around an axis covers tan(22.5°)/4 of it.
+        let basins = Toy2DMetrics.shares(Toy2DMetrics.nearestCentres(start, centres: heavy.floatCentres).index, count: 8)
+        let onAxis = Foundation.tan(Double.pi / 8) / 4
+        print("the basins' areas, the start points nearest each cluster (%): "
+              + basins.map { String(format: "%.1f", 100 * $0) }.joined(separator: " ")
+              + String(format: "; exactly %.1f %% on an axis, %.1f %% on a diagonal", 100 * onAxis, 100 * (1 - 4 * onAxis) / 4))
         try out.writePNG(langevinFigure(target: target, plain: plain, annealed: annealedExact, centres: heavy.floatCentres),
                   "langevin.png")
 
