@@ -31,7 +31,7 @@ extension Chapter08 {
     /// The lesson, top to bottom.
     func lesson(_ settings: Settings, out: OutputFolder) throws {
         // MARK: 1. The class-conditional model, and the judge
-        let (loaded, model) = try loadConditionalModel(out: out)
+        let (loaded, model) = try loadConditionalModel(out: out, steps: settings.steps)
         let d = loaded.diffusion, null = loaded.recipe.numClasses!                     // ∅ is label 10
         let sampler = DDIMSampler(d, steps: TimestepSpacing.trailing.timesteps(count: settings.steps, of: d.timesteps),
                                   clip: clip)

@@ -55,7 +55,7 @@ struct Chapter08: ChapterCommand {
     // MARK: - Files of the lesson
 
     /// The class-conditional weights and ε_θ(x_t, t, y); refuses a model without the 10 classes.
-    func loadConditionalModel(out: OutputFolder) throws -> (LoadedDenoiser, ConditionalNoisePredictor) {
+    func loadConditionalModel(out: OutputFolder, steps: Int) throws -> (LoadedDenoiser, ConditionalNoisePredictor) {
         let url = URL(fileURLWithPath: checkpoint ?? out.path("unet.safetensors").path)
         let loaded: LoadedDenoiser
         do { loaded = try LoadedDenoiser(contentsOf: url, fallback: .conditional) } catch {
@@ -65,11 +65,11 @@ struct Chapter08: ChapterCommand {
             throw ChapterError("\(url.lastPathComponent) is not a class-conditional model of the 10 classes; train one with --recipe conditional.")
         }
         let T = loaded.diffusion.timesteps
-        guard common.value(steps, normal: 50, quick: 4) <= T else {
-            throw ChapterError("--steps must be at most T = \(T), got \(common.value(steps, normal: 50, quick: 4)).")
+        guard steps <= T else {
+            throw ChapterError("--steps must be at most T = \(T), got \(steps).")
         }
         print("loaded \(url.lastPathComponent): recipe \(loaded.recipe.name), step \(loaded.step), T = \(T), "
-              + "label dropout \(loaded.recipe.labelDropout ?? 0); sampling with DDIM, \(common.value(steps, normal: 50, quick: 4)) steps"
+              + "label dropout \(loaded.recipe.labelDropout ?? 0); sampling with DDIM, \(steps) steps"
               + (clip ? ", x̂_0 clipped to [−1, 1]" : ""))
         return (loaded, model)
     }

@@ -21,11 +21,10 @@ import Foundation
 import TinyTensor
 
 extension Chapter09 {
-    /// The lesson, top to bottom.
-    func lesson(_ count: Int, out: OutputFolder) throws {
+    /// The lesson, top to bottom: `sigmas` are the noise levels σ_1 > … > σ_L (geometric),
+    /// `eps` the Langevin step size ε at σ_L (both checked by Command.swift).
+    func lesson(_ count: Int, sigmas: [Double], epsilon eps: Double, out: OutputFolder) throws {
         var rng = RandomGenerator(seed: common.seed)
-        let sigmas = geometricNoiseLevels(first: sigmaFirst, last: sigmaLast, count: levels)
-        let eps = epsilon ?? 0.2 * sigmaLast * sigmaLast
         var results = Results(seed: common.seed, quick: common.quick)
 
         // MARK: 1. The exact score

@@ -45,13 +45,14 @@ struct Chapter09: ChapterCommand {
             throw ChapterError("--snr and --epsilon must be positive numbers.")
         }
         // A step size that makes annealed Langevin diverge is known before any work.
-        let growth = langevinGrowth(sigmas: geometricNoiseLevels(first: sigmaFirst, last: sigmaLast, count: levels),
-                                    epsilon: epsilon ?? 0.2 * sigmaLast * sigmaLast)
+        let sigmas = geometricNoiseLevels(first: sigmaFirst, last: sigmaLast, count: levels)
+        let eps = epsilon ?? 0.2 * sigmaLast * sigmaLast
+        let growth = langevinGrowth(sigmas: sigmas, epsilon: eps)
         guard growth.isEmpty else {
             throw ChapterError("annealed Langevin would diverge with these settings\(growth); lower --epsilon.")
         }
         let out = try common.start("Chapter09-ScoreMatching")
-        try lesson(common.value(samples, normal: 1000, quick: 300), out: out)
+        try lesson(common.value(samples, normal: 1000, quick: 300), sigmas: sigmas, epsilon: eps, out: out)
     }
 
     // MARK: - Files of the lesson

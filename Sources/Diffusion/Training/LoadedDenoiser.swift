@@ -22,10 +22,11 @@ public struct LoadedDenoiser {
     public init(contentsOf url: URL, fallback: TrainingRecipe) throws {
         let file = try SafeTensors.read(url)
         // Our files carry their recipe; one that does not read is refused, never replaced.
-        if file.metadata["recipe"] != nil && TrainingCheckpoint.recipe(in: file.metadata) == nil {
+        let stored = TrainingCheckpoint.recipe(in: file.metadata)
+        if file.metadata["recipe"] != nil && stored == nil {
             throw DiffusionError("\(url.lastPathComponent) has a recipe in its metadata that does not read (damaged, or written by another program); it cannot be sampled safely.")
         }
-        let saved = TrainingCheckpoint.recipe(in: file.metadata) ?? fallback
+        let saved = stored ?? fallback
         try saved.validate()
         var rng = RandomGenerator(seed: 0)
         let model = saved.makeUNet(rng: &rng)
