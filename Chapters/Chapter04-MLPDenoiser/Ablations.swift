@@ -11,9 +11,9 @@ import TinyTensor
 /// exactly the random numbers of the main run with `--seed s` (data, training, the noise probe,
 /// sampling), so the base row's first seed repeats the main run's numbers.
 ///
-/// One seed decides little: the energy distance of a good sampler sits at the real-data floor
+/// One seed decides little: the energy distance of a good sampler sits at the score of real data
 /// and moves by as much between seeds as between settings. So every setting is trained on each
-/// of `seeds` and reported as mean (min–max) beside the floor's range; writes ablations.png
+/// of `seeds` and reported as mean (min–max) beside the range of real data's; writes ablations.png
 /// (the first seed's samples per setting) and ablations.json (every seed's metrics).
 func runAblations(base: TrainingRecipe, sampleCount: Int, seeds: [UInt64], out: OutputFolder) throws {
     func variant(_ change: (inout TrainingRecipe) -> Void) -> TrainingRecipe {
@@ -45,7 +45,7 @@ func runAblations(base: TrainingRecipe, sampleCount: Int, seeds: [UInt64], out: 
     var panels: [(name: String, samples: Tensor, metrics: [Toy2DMetrics])] = []
     var rows: [Row] = []
     print("\nablations: one change at a time, \(settings.count) settings × seeds \(seeds.map(String.init).joined(separator: ", "))")
-    print("  setting                                  within 0.5 of a centre      energy distance (floor)              shares")
+    print("  setting                                  within 0.5 of a centre      energy distance (real data)          shares")
     for (name, recipe) in settings {
         var metrics: [Toy2DMetrics] = [], first: Tensor?
         for seed in seeds {

@@ -157,7 +157,7 @@ func evaluate(_ samples: Tensor, centres: [(x: Float, y: Float)], seed: UInt64) 
 
 func printMetrics(_ m: Toy2DMetrics, indent: String = "") {
     print(indent + "share per cluster (%): " + m.shares.map { String(format: "%.1f", 100 * $0) }.joined(separator: " "))
-    print(indent + String(format: "within %.1f of a centre: %.1f%%   energy distance %.4f (real-vs-real floor %.4f)",
+    print(indent + String(format: "within %.1f of a centre: %.1f%%   energy distance %.4f (real data %.4f)",
                           m.radius, 100 * m.withinRadius, m.energyDistance, m.energyDistanceFloor))
 }
 

@@ -57,8 +57,8 @@ extension Chapter06 {
         let n = samples.shape[0]
         guard n >= 2 else { throw ChapterError("the classifier-FID needs at least 2 samples; pass --samples 2 or more.") }
         // The floor: N real training images (three draws, averaged) against the same test features.
-        let report = evaluation.report(samples: samples, train: train, floorDraws: 3, seed: 0)
-        print(String(format: "classifier-FID %.3f  (real-data floor for %d images: %.3f)", report.fid, n, report.floor))
+        let report = evaluation.report(samples: samples, train: train, realDraws: 3, seed: 0)
+        print(String(format: "classifier-FID %.3f  (%d real training images score %.3f)", report.fid, n, report.realData))
         let eitherWay = report.shares, asDrawn = FashionClassifier.shares(of: classifier.predict(samples))
         func percentages(_ shares: [Double]) -> String {
             zip(FashionMNIST.classNames, shares).map { String(format: "%@ %.1f%%", $0, 100 * $1) }.joined(separator: ", ")
@@ -76,7 +76,7 @@ extension Chapter06 {
         func named(_ shares: [Double]) -> [String: Double] {
             Dictionary(uniqueKeysWithValues: zip(FashionMNIST.classNames, shares))
         }
-        return Metrics(source: source, samples: n, classifierFID: report.fid, realDataFloor: report.floor,
+        return Metrics(source: source, samples: n, classifierFID: report.fid, realDataFloor: report.realData,
                        classShares: named(mirroredTraining ? eitherWay : asDrawn),
                        classSharesJudged: mirroredTraining ? "as drawn or mirrored" : "as drawn",
                        classSharesAsDrawn: named(asDrawn), classSharesEitherWay: named(eitherWay),

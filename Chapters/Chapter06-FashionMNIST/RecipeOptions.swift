@@ -6,7 +6,7 @@ import TinyTensor
 /// `--recipe` and one option per hyperparameter; an option given on the command line always
 /// beats both the recipe and `--quick`.
 struct RecipeOptions: ParsableArguments {
-    @Option(help: "Starting recipe: default (measured fixes), tutorial (the post as published), mindspore (its MindSpore port), tworesunet (the TwoResUNet article) or conditional (default with class labels, for Chapter 8).")
+    @Option(help: "Starting recipe: default (measured fixes), lesson (default, narrower and shorter: about 30 minutes on 2 cores), tutorial (the post as published), mindspore (its MindSpore port), tworesunet (the TwoResUNet article) or conditional (default with class labels, for Chapter 8).")
     var recipe = "default"
     @Option(help: "U-Net: annotated (the post's), mindspore (its MindSpore port's) or tworesunet (the TwoResUNet article's).")
     var model: String?
@@ -33,7 +33,7 @@ struct RecipeOptions: ParsableArguments {
     func recipe(quick: Bool) throws -> TrainingRecipe {
         var r: TrainingRecipe
         guard let preset = TrainingRecipe.presets[recipe] else {
-            throw ChapterError("unknown --recipe '\(recipe)'; choose default, tutorial, mindspore, tworesunet or conditional.")
+            throw ChapterError("unknown --recipe '\(recipe)'; choose default, lesson, tutorial, mindspore, tworesunet or conditional.")
         }
         r = preset
         if quick {

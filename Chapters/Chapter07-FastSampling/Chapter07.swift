@@ -82,7 +82,7 @@ extension Chapter07 {
             return report(name, eta: eta, spacing: spacing, steps: count, evaluation.report(x),
                           secondsPer64: started.seconds * 64 / Double(settings.samples))
         }
-        print("\nclassifier-FID of \(settings.samples) images per setting (lower is better; the floor is \(settings.samples) real images):")
+        print("\nclassifier-FID of \(settings.samples) images per setting (lower is better; beside it the score of \(settings.samples) real training images):")
         var results = [measure("DDPM (η=1, every step)", eta: 1, spacing: .trailing, count: T)]
         for s in settingsList { for k in settings.counts { results.append(measure(s.name, eta: s.eta, spacing: s.spacing, count: k)) } }
         try out.writePNG(qualityFigure(results, settings: settingsList.map(\.name), ddpm: results[0]), "quality.png")

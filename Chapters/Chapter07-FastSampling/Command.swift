@@ -84,8 +84,8 @@ struct Chapter07: ChapterCommand {
     func report(_ name: String, eta: Double, spacing: TimestepSpacing, steps: Int, _ r: FashionEvaluation.Report,
                 secondsPer64: Double) -> Result {
         print("  " + name.padding(toLength: 32, withPad: " ", startingAt: 0)
-              + String(format: "%4d steps   FID %8.2f (floor %.2f)   %6.1f s per 64 images", steps, r.fid, r.floor, secondsPer64))
-        return Result(name: name, eta: eta, spacing: spacing.rawValue, steps: steps, fid: r.fid, floor: r.floor)
+              + String(format: "%4d steps   FID %8.2f (real data %.2f)   %6.1f s per 64 images", steps, r.fid, r.realData, secondsPer64))
+        return Result(name: name, eta: eta, spacing: spacing.rawValue, steps: steps, fid: r.fid, floor: r.realData)
     }
 
 

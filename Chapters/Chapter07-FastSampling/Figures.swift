@@ -23,7 +23,7 @@ extension Chapter07 {
     }
 
     /// Classifier-FID against the number of network evaluations, one line per setting, with
-    /// DDPM's score and the real-data floor as reference lines.
+    /// DDPM's score and the score of real data as reference lines.
     func qualityFigure(_ results: [Result], settings: [String], ddpm: Result) -> Figure {
         let fig = Figure(rows: 1, cols: 1, panelWidth: 720, panelHeight: 460)
         let ax = fig[0, 0]
@@ -38,7 +38,8 @@ extension Chapter07 {
             ax.markers(rows.map { Double($0.steps) }, rows.map(\.fid), marker: .disc, color: .tab(i), size: 5, width: 1)
         }
         ax.hline(ddpm.fid, color: .black, label: "DDPM, \(ddpm.steps) steps")
-        ax.hline(ddpm.floor, color: .gray(0.5), dash: [2, 3], label: "real images (floor)")
+        ax.hline(ddpm.floor, color: .gray(0.5), dash: [2, 3], label: String(format: "real training images (%.1f)", ddpm.floor))
+        ax.xTickValues = Array(Set(results.map { Double($0.steps) })).sorted()
         ax.legend = .upperRight
         return fig
     }

@@ -37,6 +37,7 @@ extension Chapter08 {
                                   clip: clip)
         let evaluation = try loadEvaluator()
         let realAccuracy = judgeRealImages(evaluation)
+        let realDefective = judgeDefectRule(evaluation)
 
         // Every sampler below starts from the same x_T: image i asks for class i mod 10. DDIM with
         // η = 0 draws no random numbers after x_T.
@@ -75,8 +76,9 @@ extension Chapter08 {
         print("\nclassifier-free guidance, \(settings.samples) images per scale (accuracy: Chapter 6's classifier sees the asked class):")
         for w in settings.scales {
             let clock = Stopwatch()
-            rows.append(measure("classifier-free", w, sample(classifierFree(w, labels: asked), from: xT), asked: asked,
-                                evaluation, seconds: clock.seconds))
+            let images = sample(classifierFree(w, labels: asked), from: xT)              // [n, 1, 28, 28]
+            rows.append(measure("classifier-free", w, images, asked: asked, evaluation, seconds: clock.seconds))
+            try saveSamples(images, asked: asked, name: String(format: "samples-w%g", w), out: out)
         }
 
         // MARK: 3. Classifier guidance
@@ -109,12 +111,13 @@ extension Chapter08 {
             // s = 0 samples ε_∅ alone: exactly the images of w = 0, so that row is reused, not sampled again.
             if s == 0, let unguided = rows.first(where: { $0.guidance == "classifier-free" && $0.scale == 0 }) {
                 rows.append(unguided.relabelled("classifier"))
-                print("  classifier      scale   0.0   the images of w = 0 (ε_∅ alone), not sampled twice")
+                print("  classifier      scale   0.0   the images of w = 0 (ε_∅ alone, samples-w0.safetensors), not sampled twice")
                 continue
             }
             let clock = Stopwatch()
-            rows.append(measure("classifier", s, sample(classifierGuided(s, labels: asked), from: xT), asked: asked,
-                                evaluation, seconds: clock.seconds))
+            let images = sample(classifierGuided(s, labels: asked), from: xT)            // [n, 1, 28, 28]
+            rows.append(measure("classifier", s, images, asked: asked, evaluation, seconds: clock.seconds))
+            try saveSamples(images, asked: asked, name: String(format: "samples-s%g", s), out: out)
         }
         try out.writePNG(tradeoffFigure(rows), "tradeoff.png")
 
@@ -130,7 +133,7 @@ extension Chapter08 {
         try writeSneakerGIF([sneakers] + frames, out: out)
         try save(Summary(source: "recipe \(loaded.recipe.name), step \(loaded.step)", samplesPerScale: settings.samples,
                          ddimSteps: settings.steps, clipped: clip ? true : nil, realClassAccuracy: realAccuracy[0],
-                         realClassAccuracyAsDrawn: realAccuracy[1], rows: rows), out: out)
+                         realClassAccuracyAsDrawn: realAccuracy[1], realDefective: realDefective, rows: rows), out: out)
     }
 
     /// The guided ε written above against the library's, on a few images at three steps: they must agree to the bit.

@@ -97,6 +97,26 @@ struct Chapter08: ChapterCommand {
         return accuracy
     }
 
+    /// The defect rule on real images: what fraction of the test images it would take out.
+    func judgeDefectRule(_ evaluation: CourseEvaluator) -> Double {
+        let test = evaluation.test
+        let defects = SampleDefect.of(images: test.images(Array(0..<test.count)))     // [count]
+        let empty = defects.filter { $0 == .empty }.count, burnt = defects.filter { $0 == .saturated }.count
+        print("a sample is defective, never a class, if it is empty (fewer than \(SampleDefect.minimumForeground) pixels above "
+              + "\(SampleDefect.foregroundLevel)) or saturated (over \(Int(100 * SampleDefect.maximumSaturatedFraction)) % of pixels beyond "
+              + "±\(SampleDefect.saturationLevel)); of the \(test.count) real test images \(empty) are empty and \(burnt) saturated")
+        return Double(empty + burnt) / Double(test.count)
+    }
+
+    /// samples-w<scale>.safetensors (or -s<scale>): the images of one sweep row and the labels
+    /// asked for, so that any other judge can score them.
+    func saveSamples(_ images: Tensor, asked: [Int], name: String, out: OutputFolder) throws {
+        let labels = Tensor(asked.map(Float.init), shape: [asked.count])                  // [N]
+        try SafeTensors.write([("images", images), ("labels", labels)],
+                              metadata: ["images": "[N, 1, 28, 28] in [-1, 1]",
+                                         "labels": "[N], the class asked for (0-9, as float), FashionMNIST order"],
+                              to: out.file(name + ".safetensors"))
+    }
 
     /// sneaker.gif: one frame per DDIM step, the last held.
     func writeSneakerGIF(_ frames: [Tensor], out: OutputFolder) throws {

@@ -29,7 +29,8 @@ func gridsFigure(_ grids: [(String, Tensor)], title: String) -> Canvas {
 }
 
 /// Accuracy (left) and classifier-FID (right) against the strength: classifier-free guidance
-/// against w (top), classifier guidance against s (bottom).
+/// against w (top), classifier guidance against s (bottom). The accuracy counts a defective
+/// sample (empty or burnt out) as wrong; the dotted line leaves those out, the red one counts them.
 func tradeoffFigure(_ rows: [Row]) -> Figure {
     let fig = Figure(rows: 2, cols: 2, panelWidth: 500, panelHeight: 340)
     fig.title = "What guidance buys (the asked class) and costs (variety): the same x_T at every strength"
@@ -38,8 +39,14 @@ func tradeoffFigure(_ rows: [Row]) -> Figure {
         guard !r.isEmpty else { continue }
         let xs = r.map(\.scale)
         let (left, right) = (fig[k, 0], fig[k, 1])
-        left.line(xs, r.map { 100 * $0.accuracy }, label: "judged either way", color: .tab(k))
+        left.line(xs, r.map { 100 * $0.accuracy }, label: "asked class, judged either way", color: .tab(k))
         left.markers(xs, r.map { 100 * $0.accuracy }, marker: .disc, color: .tab(k), size: 5, width: 1)
+        if r.allSatisfy({ $0.garmentAccuracy != nil && $0.defective != nil }) {
+            left.line(xs, r.map { 100 * $0.garmentAccuracy! }, label: "the same, defective samples left out", color: .tab(k),
+                      dash: [2, 3])
+            left.line(xs, r.map { 100 * $0.defective! }, label: "defective: empty or burnt out", color: .tab(3))
+            left.markers(xs, r.map { 100 * $0.defective! }, marker: .square, color: .tab(3), size: 4, width: 1)
+        }
         if r.allSatisfy({ $0.accuracyAsDrawn != nil }) {
             let asDrawn = r.map { 100 * $0.accuracyAsDrawn! }
             left.line(xs, asDrawn, label: "as drawn (mirrored shoes: bags)", color: .gray(0.5), dash: [6, 4])
@@ -48,16 +55,18 @@ func tradeoffFigure(_ rows: [Row]) -> Figure {
         left.title = "\(kind) guidance: the asked class (Chapter 6's classifier)"
         left.legend = .best
         left.xLabel = "guidance scale \(symbol)"
-        left.yLabel = "accuracy (%)"
+        left.yLabel = "share of the samples (%)"
         left.yLimits = 0...100
+        left.xTickValues = xs
         right.line(xs, r.map(\.fid), color: .tab(k))
         right.markers(xs, r.map(\.fid), marker: .disc, color: .tab(k), size: 5, width: 1)
-        right.hline(r[0].floor, color: .gray(0.5), dash: [2, 3], label: String(format: "real images (floor %.1f)", r[0].floor))
+        right.hline(r[0].floor, color: .gray(0.5), dash: [2, 3], label: String(format: "real images (%.1f)", r[0].floor))
         right.title = "\(kind) guidance: classifier-FID"
         right.xLabel = "guidance scale \(symbol)"
         right.yLabel = "classifier-FID (lower is better)"
         right.yScale = .log
         right.legend = .best
+        right.xTickValues = xs
     }
     return fig
 }

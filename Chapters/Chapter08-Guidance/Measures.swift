@@ -7,27 +7,46 @@ import TinyTensor
 // MARK: - What the chapter measures
 
 /// One guided sampler at one strength (no timings: the same seed writes the same bytes).
+///
+/// Samples that are no garment at all (`SampleDefect`: empty, or burnt out past the data's range)
+/// are counted apart and never as a class: `accuracy` counts them as wrong, `garmentAccuracy`
+/// leaves them out, and `shares` gives each class's fraction of *all* samples, so the shares and
+/// `defective` add up to 1.
 struct Row: Codable {
     let guidance: String
     let scale: Double
-    /// The fraction of samples Chapter 6's classifier puts in the class that was asked for, each
-    /// sample judged as drawn and mirrored (`predictEitherWay`: the model draws shoes either way).
+    /// The fraction of all samples Chapter 6's classifier puts in the class that was asked for,
+    /// each judged as drawn and mirrored (`predictEitherWay`: the model draws shoes either way);
+    /// a defective sample counts as wrong.
     let accuracy: Double
     /// The same with the samples judged only as drawn (`predict`), which calls mirrored shoes bags.
     let accuracyAsDrawn: Double?
+    /// The accuracy among the samples that are not defective (judged either way).
+    let garmentAccuracy: Double?
+    /// The fraction of samples that are empty or saturated (`SampleDefect`), and each apart.
+    let defective: Double?
+    let empty: Double?
+    let saturatedImages: Double?
     let fid: Double
+    /// The classifier-FID of as many real training images: the score of real data (the mean of
+    /// three draws), what a sampler that drew real images would get with this many samples.
     let floor: Double
     /// The fraction of pixels more than 0.1 beyond black or white, |x| > 1.1: over-guidance pushes
     /// pixels past the data's range (a good sample's background only jitters around −1).
     let saturated: Double
+    /// Per class, the fraction of all samples that are not defective and judged that class.
     let shares: [Double]
-    /// For each class, the fraction of the samples asked for it that the classifier puts in it.
+    /// For each class, the fraction of the samples asked for it that the classifier puts in it
+    /// (a defective sample counts as wrong) ...
     let classAccuracy: [Double]?
+    /// ... and the fraction of them that are defective.
+    let classDefective: [Double]?
 
     /// The same measurement under another guidance's name.
     func relabelled(_ name: String) -> Row {
-        Row(guidance: name, scale: scale, accuracy: accuracy, accuracyAsDrawn: accuracyAsDrawn, fid: fid, floor: floor,
-            saturated: saturated, shares: shares, classAccuracy: classAccuracy)
+        Row(guidance: name, scale: scale, accuracy: accuracy, accuracyAsDrawn: accuracyAsDrawn, garmentAccuracy: garmentAccuracy,
+            defective: defective, empty: empty, saturatedImages: saturatedImages, fid: fid, floor: floor,
+            saturated: saturated, shares: shares, classAccuracy: classAccuracy, classDefective: classDefective)
     }
 }
 
@@ -41,13 +60,16 @@ struct Summary: Codable {
     /// either way (as the samples are), and as they are (`predict`).
     let realClassAccuracy: [Double]?
     let realClassAccuracyAsDrawn: [Double]?
+    /// The fraction of the real test images the defect rule (`SampleDefect`) calls empty or saturated.
+    let realDefective: Double?
     let rows: [Row]
 }
 
-/// For each class c, the fraction of the items labelled c that are predicted c.
-func perClassAccuracy(predicted: [Int], labels: [Int], classes: Int = 10) -> [Double] {
+/// For each class c, the fraction of the items labelled c that are predicted c (or, with
+/// `counting`, whose prediction is that value).
+func perClassAccuracy(predicted: [Int], labels: [Int], classes: Int = 10, counting value: Int? = nil) -> [Double] {
     var right = [Int](repeating: 0, count: classes), total = right
-    for (p, l) in zip(predicted, labels) { total[l] += 1; if p == l { right[l] += 1 } }
+    for (p, l) in zip(predicted, labels) { total[l] += 1; if p == (value ?? l) { right[l] += 1 } }
     return zip(right, total).map { $1 == 0 ? 0 : Double($0) / Double($1) }
 }
 
@@ -62,21 +84,38 @@ func weakest(_ accuracy: [Double], count: Int = 3) -> String {
         .map { String(format: "%@ %.0f %%", FashionMNIST.classNames[$0.offset], 100 * $0.element) }.joined(separator: ", ")
 }
 
-/// Accuracy against the asked labels, classifier-FID, and the pixels out of range, printed and returned.
+/// Accuracy against the asked labels (with and without the defective samples), classifier-FID
+/// (of all samples), the defective samples and the pixels out of range, printed and returned.
 func measure(_ guidance: String, _ scale: Double, _ x: Tensor, asked: [Int], _ evaluation: CourseEvaluator,
              seconds: Double) -> Row {
-    let (predicted, asDrawn) = evaluation.evaluation.classifier.predictBothWays(x)
+    let n = asked.count
+    let defects = SampleDefect.of(images: x)                                  // nil: may be a garment
+    let (eitherWay, asDrawn) = evaluation.evaluation.classifier.predictBothWays(x)
+    // A defective sample is never a class: its prediction becomes −1, which no label equals.
+    let predicted = zip(eitherWay, defects).map { $1 == nil ? $0 : -1 }
+    let predictedAsDrawn = zip(asDrawn, defects).map { $1 == nil ? $0 : -1 }
+    let garments = defects.indices.filter { defects[$0] == nil }
     let accuracy = fractionRight(predicted: predicted, labels: asked)
-    let accuracyAsDrawn = fractionRight(predicted: asDrawn, labels: asked)
+    let garmentAccuracy = fractionRight(predicted: garments.map { predicted[$0] }, labels: garments.map { asked[$0] })
+    let count = { (defect: SampleDefect) in Double(defects.filter { $0 == defect }.count) / Double(n) }
+    let (empty, burnt) = (count(.empty), count(.saturated))
+    let shares = (0..<10).map { k in Double(predicted.filter { $0 == k }.count) / Double(n) }
+    let classDefective = perClassAccuracy(predicted: defects.map { $0 == nil ? 0 : 1 }, labels: asked, classes: 10,
+                                          counting: 1)
     let report = evaluation.report(x)
     let saturated = Double(x.data.filter { abs($0) > 1.1 }.count) / Double(x.count)
     let byClass = perClassAccuracy(predicted: predicted, labels: asked)
     print("  " + guidance.padding(toLength: 16, withPad: " ", startingAt: 0)
-          + String(format: "scale %5.1f   accuracy %5.1f %% (as drawn %5.1f %%)   FID %7.2f (floor %.2f)   saturated (|x| > 1.1) %5.2f %%   %5.1f s",
-                   scale, 100 * accuracy, 100 * accuracyAsDrawn, report.fid, report.floor, 100 * saturated, seconds)
+          + String(format: "scale %5.1f   accuracy %5.1f %% (as drawn %5.1f %%, of the garments %5.1f %%)   defective %4.1f %% (empty %.1f, saturated %.1f)",
+                   scale, 100 * accuracy, 100 * fractionRight(predicted: predictedAsDrawn, labels: asked), 100 * garmentAccuracy,
+                   100 * (empty + burnt), 100 * empty, 100 * burnt)
+          + "\n" + String(repeating: " ", count: 18)
+          + String(format: "FID %7.2f (real data %.2f)   pixels beyond ±1.1 %5.2f %%   %5.1f s", report.fid, report.realData, 100 * saturated, seconds)
           + "\n" + String(repeating: " ", count: 18) + "weakest: " + weakest(byClass))
-    return Row(guidance: guidance, scale: scale, accuracy: accuracy, accuracyAsDrawn: accuracyAsDrawn, fid: report.fid, floor: report.floor,
-               saturated: saturated, shares: report.shares, classAccuracy: byClass)
+    return Row(guidance: guidance, scale: scale, accuracy: accuracy,
+               accuracyAsDrawn: fractionRight(predicted: predictedAsDrawn, labels: asked), garmentAccuracy: garmentAccuracy,
+               defective: empty + burnt, empty: empty, saturatedImages: burnt, fid: report.fid, floor: report.realData,
+               saturated: saturated, shares: shares, classAccuracy: byClass, classDefective: classDefective)
 }
 
 /// "0,1,3" → [0, 1, 3]: guidance scales between −100 and 100.

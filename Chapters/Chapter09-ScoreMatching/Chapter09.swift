@@ -156,7 +156,7 @@ extension Chapter09 {
         let ode = ProbabilityFlowSampler(diffusion, stride: odeStride, solver: .heun)
         run("probability-flow ODE, Heun, \(ode.timesteps.count - 1) steps", ode, model, from: noise)
         for r in runs { try checkFinite(r.x, r.name) }
-        print("\n  sampler                                    passes   seconds   within 0.5   energy distance (floor)   shares (%)")
+        print("\n  sampler                                    passes   seconds   within 0.5   energy distance (real data)   shares (%)")
         var panels: [(String, Tensor, Toy2DMetrics)] = []
         for r in runs {
             let m = Toy2DMetrics.againstClusters(r.x, seed: common.seed)

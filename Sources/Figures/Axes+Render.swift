@@ -82,6 +82,18 @@ extension Axes {
 
     /// The most x ticks (at most one per 50 pixels) whose labels stay 10 pixels apart.
     private func fittingTicks(_ map: AxisMap, width: Int) -> (major: [Double], labels: [String], minor: [Double]) {
+        if let values = xTickValues {
+            // The given values inside the axis, left to right, each label 6 pixels clear of the last kept.
+            var kept: [(value: Double, label: String)] = []
+            let inside = values.filter { $0 >= min(map.low, map.high) && $0 <= max(map.low, map.high) }.sorted()
+            for v in inside {
+                let label = String(format: "%g", v)
+                if let last = kept.last, abs(map.pixel(v) - map.pixel(last.value))
+                    < Double(BitmapFont.width(of: label) + BitmapFont.width(of: last.label)) / 2 + 6 { continue }
+                kept.append((v, label))
+            }
+            return (kept.map(\.value), kept.map(\.label), [])
+        }
         var count = max(2, width / 50)
         while true {
             let t = map.ticks(maxCount: count)

@@ -32,6 +32,10 @@ public final class Axes {
     public var xLimits: ClosedRange<Double>?
     /// Fixed y range; nil = automatic from the data.
     public var yLimits: ClosedRange<Double>?
+    /// The x values to tick and label, e.g. where the data are (the sampler steps 10, 50, 100,
+    /// 300); nil = round numbers chosen to fit. A label that would touch its left neighbour's is
+    /// left out.
+    public var xTickValues: [Double]?
     /// Fraction of the data range added on each side of automatic limits (matplotlib: 0.05).
     public var margin: Double = 0.05
     /// Light grid lines at the major ticks.

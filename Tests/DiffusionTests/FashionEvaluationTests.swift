@@ -201,11 +201,11 @@ func relativeDifference(_ a: [Double], _ b: [Double]) -> Double {
         let model = FashionClassifier(rng: &rng)
         let evaluation = FashionEvaluation(classifier: model, reference: model.statistics(of: train.images(Array(0..<300))))
         // All 300 images in another order: the same Gaussian, whatever the seed.
-        #expect(evaluation.realDataFloor(train: train, count: 300, draws: 2, seed: 9) < 1e-6)
-        let a = evaluation.realDataFloor(train: train, count: 100, seed: 1)
-        #expect(a > 0 && a == evaluation.realDataFloor(train: train, count: 100, seed: 1))   // seeded
+        #expect(evaluation.realDataScore(train: train, count: 300, draws: 2, seed: 9) < 1e-6)
+        let a = evaluation.realDataScore(train: train, count: 100, seed: 1)
+        #expect(a > 0 && a == evaluation.realDataScore(train: train, count: 100, seed: 1))   // seeded
         let report = evaluation.report(samples: train.images(Array(0..<50)), train: train)
-        #expect(report.count == 50 && report.floor > 0 && abs(report.shares.reduce(0, +) - 1) < 1e-12)
+        #expect(report.count == 50 && report.realData > 0 && abs(report.shares.reduce(0, +) - 1) < 1e-12)
     }
 
     /// The weights committed for Chapter 6 load and classify real test images.

@@ -15,8 +15,9 @@ import TinyTensor
 ///
 ///   estimated with all pairs (V-statistic, so never negative). It is 0 only when the two
 ///   distributions are equal; a finite sample of the true distribution still scores a little
-///   above 0, so `energyDistanceFloor` reports the distance of fresh real samples of the same
-///   size. A sampler is as good as this metric can tell when it sits at the floor.
+///   above 0, so `energyDistanceFloor` reports the score of real data: the distance of fresh
+///   real samples of the same size. A sampler is as good as this metric can tell when it
+///   scores about that (it can score below it by chance: the two are noisy estimates).
 public struct Toy2DMetrics: Codable, Equatable {
     public var shares: [Double]
     public var withinRadius: Double
@@ -25,7 +26,7 @@ public struct Toy2DMetrics: Codable, Equatable {
     public var energyDistanceFloor: Double
 
     /// Evaluates `samples` [N, 2] against `centres` and a large real set `reference` [M, 2].
-    /// The floor is the mean distance of the `realDraws` (fresh real sets with N points each,
+    /// The score of real data (`energyDistanceFloor`, under that name in the JSON files) is the mean distance of the `realDraws` (fresh real sets with N points each,
     /// drawn like the samples: independent points of the mixture) to the same reference.
     public static func evaluate(samples: Tensor, centres: [(x: Float, y: Float)], reference: Tensor,
                                 realDraws: [Tensor], radius: Float = 0.5) -> Toy2DMetrics {
@@ -43,7 +44,7 @@ public struct Toy2DMetrics: Codable, Equatable {
 
     /// The metrics of `samples` against the course's 8 clusters (Chapters 1, 4 and 9): a
     /// reference set of 2000 points drawn like the training set (other random numbers) and
-    /// 5 real draws of the samples' size for the floor of the energy distance, all from
+    /// 5 real draws of the samples' size for the energy distance of real data, all from
     /// `seed`, so two samplers evaluated with the same seed meet the same reference.
     public static func againstClusters(_ samples: Tensor, seed: UInt64) -> Toy2DMetrics {
         var rng = RandomGenerator(seed: seed &+ 0x5EED)
