@@ -101,6 +101,31 @@ extension Chapter08 {
         }
         checkAgainstLibrary(classifierGuided(3, labels: probeLabels), d.classifierGuidedNoisePredictor(unconditional, gradient: {
             classifier.logProbabilityGradient($0, $1, labels: probeLabels) }, scale: 3), "classifierGuidedNoisePredictor", xT, d)
+        // MARK: 3b. The classifier inside classifier-free guidance
+        //
+        // Bayes again: p(y | x_t) ∝ p(x_t | y) / p(x_t), so ∇ log p(y | x_t) = ∇ log p(x_t | y) − ∇ log p(x_t)
+        // = −(ε_y − ε_∅)/√(1 − ᾱ_t): the two noise predictions hold an implicit classifier. The guided
+        // ε̃ = ε_∅ + w (ε_y − ε_∅) is then the noise of ∇ log p(x_t | y) + (w − 1) ∇ log p(y | x_t), the
+        // score of p(x_t | y) p(y | x_t)^(w − 1): classifier guidance with scale w − 1 and this classifier.
+        // Check: on noised test images, the implicit gradient points where the trained noisy
+        // classifier's gradient for the true class points, and less so for another class.
+        let probe = evaluation.test.images(Array(0..<64))                               // [64, 1, 28, 28]
+        let truth = (0..<64).map { Int(evaluation.test.labels[$0]) }
+        print("\nthe implicit classifier −(ε_y − ε_∅)/√(1 − ᾱ_t) against ∇ log p_φ(y | x_t) of the noisy classifier,"
+              + " mean cosine over 64 noised test images:")
+        for t in [d.timesteps / 10, d.timesteps / 3, 2 * d.timesteps / 3] {
+            var rng = RandomGenerator(seed: common.seed &+ 10)
+            let steps = Array(repeating: t, count: probe.shape[0])
+            let xt = d.qSample(probe, t: steps, using: &rng)                                // [64, 1, 28, 28]
+            let halves = noGrad { model(Tensor.concat([xt, xt], axis: 0), steps + steps,
+                                        truth + Array(repeating: null, count: truth.count)) }.chunk(2)
+            let implicit = noGrad { (halves[1] - halves[0]) * Float(1 / sqrtOneMinusAlphaBar[t]) }   // [64, 1, 28, 28]
+            let explicit = classifier.logProbabilityGradient(xt, steps, labels: truth)       // [64, 1, 28, 28]
+            let other = classifier.logProbabilityGradient(xt, steps, labels: truth.map { ($0 + 1) % 10 })
+            print(String(format: "  t = %3d:  with the true class's gradient %.2f, with the next class's %.2f",
+                         t, meanCosine(implicit, explicit), meanCosine(implicit, other)))
+        }
+
         let classifierGrids = settings.classifierScales.filter { $0 > 0 }.suffix(3).map { s in
             (String(format: "s = %g", s), sample(classifierGuided(s, labels: gridLabels), from: gridNoise))
         }

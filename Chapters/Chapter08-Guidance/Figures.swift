@@ -6,24 +6,27 @@ import TinyTensor
 
 // MARK: - The figures
 
-/// Side-by-side 10 × 8 grids (one row per class, named on the left), one per strength.
-func gridsFigure(_ grids: [(String, Tensor)], title: String) -> Canvas {
-    let label = 100, gap = 16, top = 56
+/// 10 × 8 grids (one row per class, named on the left), one per strength, two side by side per
+/// row of panels, so the figure stays readable at a README's width.
+func gridsFigure(_ grids: [(String, Tensor)], title: String, perRow: Int = 2) -> Canvas {
+    let label = 100, gap = 24, top = 40, heading = 24
     let pictures = grids.map { ImageGrid.make($0.1, nrow: 8, padding: 2, scale: 2) }
-    let width = label + pictures.map { $0.width + gap }.reduce(0, +)
-    let height = top + (pictures.map(\.height).max() ?? 0) + gap
+    let panelWidth = pictures.map(\.width).max() ?? 0, panelHeight = pictures.map(\.height).max() ?? 0
+    let columns = min(perRow, max(1, grids.count)), panelRows = (grids.count + columns - 1) / columns
+    let width = columns * (label + panelWidth + gap)
+    let height = top + panelRows * (heading + panelHeight + gap)
     var canvas = Canvas(width: width, height: height)
     canvas.text(title, x: width / 2, y: 16, anchor: TextAnchor(.center, .middle))
     let rows = ((grids.first?.1.shape[0] ?? 0) + 7) / 8                         // row k asks for class k
-    let rowHeight = Double(pictures.first?.height ?? 0) / Double(max(1, rows))
-    for (k, name) in FashionMNIST.classNames.enumerated() where k < rows {
-        canvas.text(name, x: label - 8, y: top + Int((Double(k) + 0.5) * rowHeight), anchor: TextAnchor(.right, .middle))
-    }
-    var x = label
-    for (picture, grid) in zip(pictures, grids) {
-        canvas.text(grid.0, x: x + picture.width / 2, y: top - 16, anchor: TextAnchor(.center, .middle))
-        canvas.draw(picture, x: x, y: top)
-        x += picture.width + gap
+    let rowHeight = Double(panelHeight) / Double(max(1, rows))
+    for (i, (picture, grid)) in zip(pictures, grids).enumerated() {
+        let x = (i % columns) * (label + panelWidth + gap) + label
+        let y = top + (i / columns) * (heading + panelHeight + gap) + heading
+        canvas.text(grid.0, x: x + picture.width / 2, y: y - 12, anchor: TextAnchor(.center, .middle))
+        for (k, name) in FashionMNIST.classNames.enumerated() where k < rows {
+            canvas.text(name, x: x - 8, y: y + Int((Double(k) + 0.5) * rowHeight), anchor: TextAnchor(.right, .middle))
+        }
+        canvas.draw(picture, x: x, y: y)
     }
     return canvas
 }

@@ -73,6 +73,23 @@ func perClassAccuracy(predicted: [Int], labels: [Int], classes: Int = 10, counti
     return zip(right, total).map { $1 == 0 ? 0 : Double($0) / Double($1) }
 }
 
+/// The mean over the batch of the cosine between a[i] and b[i], each image flattened.
+/// - Parameters: a, b: [N, ...] of the same shape.
+func meanCosine(_ a: Tensor, _ b: Tensor) -> Double {
+    precondition(a.shape == b.shape, "meanCosine: \(a.shape) against \(b.shape)")
+    let n = a.shape[0], size = a.count / max(1, n)
+    let (x, y) = (a.data, b.data)
+    var total = 0.0
+    for i in 0..<n {
+        var dot = 0.0, xx = 0.0, yy = 0.0
+        for j in (i * size)..<((i + 1) * size) {
+            dot += Double(x[j]) * Double(y[j]); xx += Double(x[j]) * Double(x[j]); yy += Double(y[j]) * Double(y[j])
+        }
+        total += xx > 0 && yy > 0 ? dot / (xx * yy).squareRoot() : 0
+    }
+    return total / Double(max(1, n))
+}
+
 /// The fraction of the items whose prediction is their label.
 func fractionRight(predicted: [Int], labels: [Int]) -> Double {
     Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(max(1, labels.count))
