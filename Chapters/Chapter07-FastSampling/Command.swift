@@ -25,6 +25,8 @@ struct Chapter07: ChapterCommand {
     var figureSteps: Int?
     @Flag(help: "Clip the network's guess x̂_0 to [-1, 1] at every step (and re-derive ε from it).")
     var clip = false
+    @Flag(help: "Only redraw <output>/quality.png from <output>/metrics.json (after editing the figure), without sampling.")
+    var replot = false
 
     /// The options, checked.
     struct Settings {
@@ -49,6 +51,7 @@ struct Chapter07: ChapterCommand {
         let figureCount = common.value(figureSteps, normal: 50, quick: 4)
         try Bounds.check("--figure-steps", figureCount, in: 1...10_000)
         let out = try common.start("Chapter07-FastSampling")
+        if replot { return try redrawQuality(out) }
         try lesson(Settings(samples: n, counts: counts, figureSteps: figureCount), out: out)
         print(String(format: "done in %@", ProgressLine.duration(clock.seconds)))
     }
@@ -97,6 +100,21 @@ struct Chapter07: ChapterCommand {
         print("wrote \(out.display("interpolation.png")) and \(out.display("interpolation.gif"))")
     }
 
+    /// `--replot`: quality.png again from the results a finished run wrote to metrics.json.
+    func redrawQuality(_ out: OutputFolder) throws {
+        out.record = nil                                                  // the run's own record stays
+        let url = out.path("metrics.json")
+        let summary: Summary
+        do { summary = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url)) } catch {
+            throw ChapterError("cannot read \(url.path) (\(error.localizedDescription)); run the chapter without --replot first.")
+        }
+        guard let ddpm = summary.results.first else { throw ChapterError("\(url.path) holds no results; run the chapter without --replot first.") }
+        var names: [String] = []
+        for r in summary.results.dropFirst() where !names.contains(r.name) { names.append(r.name) }
+        try qualityFigure(summary.results, settings: names, ddpm: ddpm).writePNG(to: out.file("quality.png"))
+        print("wrote \(out.display("quality.png")) from \(summary.results.count) results of metrics.json")
+    }
+
     func save(_ summary: Summary, out: OutputFolder) throws {
         try out.writeJSON(summary, to: "metrics.json")
     }
@@ -105,16 +123,17 @@ struct Chapter07: ChapterCommand {
 // MARK: - What metrics.json holds
 
 /// One sampler setting's score (no timings, so the same seed writes the same bytes).
-struct Result: Encodable {
+struct Result: Codable {
     let name: String
     let eta: Double
     let spacing: String
     let steps: Int
     let fid: Double
+    /// The score of real data: the classifier-FID of as many real training images.
     let floor: Double
 }
 
-struct Summary: Encodable {
+struct Summary: Codable {
     let source: String
     let samplesPerSetting: Int
     let results: [Result]
