@@ -59,6 +59,35 @@ extension Chapter07 {
         }
         try out.writePNG(sideBySide(rows), "same_noise.png")
 
+        // MARK: 2b. Why Chapter 6's network serves every η: a family of forward processes
+        //
+        // L_simple (DDPM Eq. 14) sees only the marginals q(x_t | x_0) = N(√ᾱ_t x_0, (1 − ᾱ_t) I), never
+        // how x_t and x_s are joined. DDIM (its Eq. 7) builds, for any σ, a forward process that is not
+        // Markovian (each x_s depends on x_t and on x_0),
+        //     q_σ(x_s | x_t, x_0) = N(√ᾱ_s x_0 + √(1 − ᾱ_s − σ²) (x_t − √ᾱ_t x_0)/√(1 − ᾱ_t), σ² I),
+        // with exactly those marginals (its Lemma 1): the same loss, so the same ε_θ, for every η. The
+        // update of section 2 is this step with x_0 replaced by the network's guess x̂_0. Check: walk
+        // 200,000 chains down the 10 trailing steps from x_T ~ q(x_T | x_0) and measure each x_s.
+        print(familyCheck(alphaBar: alphaBar, steps: TimestepSpacing.trailing.timesteps(count: 10, of: T)))
+
+        // η = 0 is Euler's method on the probability-flow ODE (Chapter 9). In x̄ = x/√ᾱ and
+        // σ = √((1 − ᾱ)/ᾱ) the ODE reads dx̄/dσ = ε_θ (Karras et al. 2022, Eq. 3 with x̄ = x̂_0 + σ ε), so
+        // one Euler step from σ_t to σ_s is x̄_s = x̄_t + (σ_s − σ_t) ε_θ: times √ᾱ_s, the DDIM step.
+        var largest: Float = 0
+        let ten = TimestepSpacing.trailing.timesteps(count: 10, of: T)
+        var x = xT                                                                     // [8, 1, 28, 28]
+        noGrad { for (i, t) in ten.enumerated() {
+            let s = i + 1 < ten.count ? ten[i + 1] : -1
+            let (abT, abS) = (alphaBar[t], s < 0 ? 1 : alphaBar[s])
+            let (sigmaT, sigmaS) = (((1 - abT) / abT).squareRoot(), ((1 - abS) / abS).squareRoot())
+            let (x0, eps) = d.predictStartAndNoise(epsilon, x: x, t: t, clip: false)  // x̂_0, ε_θ
+            let ddim = x0 * Float(abS.squareRoot()) + eps * Float((1 - abS).squareRoot())
+            let euler = (x * Float(1 / abT.squareRoot()) + eps * Float(sigmaS - sigmaT)) * Float(abS.squareRoot())
+            largest = max(largest, zip(ddim.data, euler.data).map { abs($0 - $1) }.max() ?? 0)
+            x = ddim
+        } }
+        print(String(format: "DDIM η = 0 against Euler in σ, 10 steps on 8 images: largest difference %.1e (float rounding)", largest))
+
         // MARK: 3. Quality against steps
         //
         // For each sampler, n images from fresh noise, scored by Chapter 6's classifier-FID beside
