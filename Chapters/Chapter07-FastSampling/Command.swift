@@ -92,9 +92,20 @@ struct Chapter07: ChapterCommand {
     }
 
 
-    /// interpolation.png (one row) and interpolation.gif (one frame per image, the ends held).
+    /// interpolation.png (one row, each frame's weight α of the second x_T under it) and
+    /// interpolation.gif (one frame per image, the ends held).
     func writeInterpolation(_ morph: Tensor, out: OutputFolder) throws {
-        try ImageGrid.make(morph, nrow: 16, padding: 2, scale: 3).writePNG(to: out.file("interpolation.png"))
+        let row = ImageGrid.make(morph, nrow: 16, padding: 2, scale: 3)
+        var canvas = Canvas(width: row.width, height: row.height + 40)
+        canvas.draw(row, x: 0, y: 0)
+        let frame = Double(row.width) / 16
+        for i in 0..<16 {
+            canvas.text(String(format: "%.2f", Double(i) / 15), x: Int((Double(i) + 0.5) * frame), y: row.height + 12,
+                        anchor: TextAnchor(.center, .middle))
+        }
+        canvas.text("α, the weight of the second x_T in slerp(a, b, α)", x: row.width / 2, y: row.height + 30,
+                    anchor: TextAnchor(.center, .middle))
+        try canvas.writePNG(to: out.file("interpolation.png"))
         try GIFWriter.write(frames: (0..<16).map { ImageGrid.image(morph.select($0, axis: 0), scale: 8) },
                             delays: (0..<16).map { $0 == 15 || $0 == 0 ? 80 : 15 }, to: out.file("interpolation.gif"))
         print("wrote \(out.display("interpolation.png")) and \(out.display("interpolation.gif"))")
