@@ -11,7 +11,9 @@ import TinyTensor
 /// - quadratic τ = ⌊(linspace(0, √(0.8 T), S))²⌋, reversed (the DDIM paper's CIFAR-10 choice:
 ///             dense near t = 0, where the image takes its final form)
 ///
-/// diffusers#7401 shows the FIDs of the first three differ; Chapter 7 measures them.
+/// Lin et al. 2024 ("Common Diffusion Noise Schedules and Sample Steps are Flawed") argue that a
+/// sampler must start at the last step, as trailing and linspace do. Chapter 7 measures trailing
+/// and linspace on its model; its exercise 2 adds leading and quadratic.
 public enum TimestepSpacing: String, CaseIterable {
     case leading, trailing, linspace, quadratic
 
