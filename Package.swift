@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["AtomicFiles", "Diffusion", "TinyTensor"],
                     resources: [.copy("Fixtures")], swiftSettings: fastFlags),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "TinyTensor"], swiftSettings: fastFlags),
-        .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0) },
+        .testTarget(name: "ChapterTests", dependencies: chapters.map { .target(name: $0) } + ["TinyTensor"],
                     swiftSettings: fastFlags),
     ] + chapters.map { chapter($0) },
     swiftLanguageModes: [.v5]

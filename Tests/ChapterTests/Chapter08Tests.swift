@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TinyTensor
 
 /// Chapter 8 on a tiny class-conditional model (Chapter 6 `--recipe conditional --quick`):
 /// every figure and the metrics are written, the noisy classifier is trained once and then
@@ -32,6 +33,25 @@ import Testing
             let byClass = try #require(row["classAccuracy"] as? [Double])
             #expect(byClass.count == 10 && abs(byClass.reduce(0, +) / 10 - accuracy) < 1e-9)
         }
+        // Defective samples are a column of their own: the shares and the defective fraction add
+        // up to 1, and leaving them out can only raise the accuracy.
+        for row in rows {
+            let shares = try #require(row["shares"] as? [Double]), defective = try #require(row["defective"] as? Double)
+            #expect(abs(shares.reduce(0, +) + defective - 1) < 1e-9, "\(row)")
+            let empty = try #require(row["empty"] as? Double), burnt = try #require(row["saturatedImages"] as? Double)
+            #expect(abs(empty + burnt - defective) < 1e-12)
+            #expect(try #require(row["garmentAccuracy"] as? Double) >= (row["accuracy"] as? Double ?? 2) - 1e-12 || defective == 1)
+            #expect((row["classDefective"] as? [Double])?.count == 10)
+        }
+        #expect(run.stdout.contains("of the 1000 real test images 0 are empty and 0 saturated"), "\(run.stdout)")
+        // Each measured row's images and asked labels, for any other judge (s = 0 is w = 0's file).
+        for name in ["samples-w0", "samples-w1", "samples-w4", "samples-s5"] {
+            let file = try SafeTensors.read(run.output.appendingPathComponent(name + ".safetensors"))
+            let tensors = Dictionary(uniqueKeysWithValues: file.tensors.map { ($0.name, $0.tensor) })
+            #expect(tensors["images"]?.shape == [20, 1, 28, 28], "\(name)")
+            #expect(tensors["labels"]?.data == (0..<20).map { Float($0 % 10) }, "\(name)")
+        }
+        #expect(!run.files.contains("samples-s0.safetensors"))
         // s = 0 is w = 0's images (ε_∅ alone): reused, not sampled again.
         let unguided = rows.filter { $0["scale"] as? Double == 0 }
         #expect(unguided.count == 2 && unguided[0]["fid"] as? Double == unguided[1]["fid"] as? Double)
