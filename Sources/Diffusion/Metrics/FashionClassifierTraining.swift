@@ -8,7 +8,8 @@ import TinyTensor
 /// over shuffled mini-batches, with a cosine learning-rate decay and, optionally, random
 /// horizontal flips (a flipped shirt is still a shirt; every Fashion-MNIST class is left-right
 /// symmetric enough). The defaults (8 epochs of 468 steps, batch 128, peak lr 2e-3, no flips)
-/// reach 92.3 % test accuracy (seed 0) in about 16 minutes on 2 shared cores (AMD EPYC Zen 4);
+/// reach 92.3 % test accuracy (seed 0) in about 16 minutes on 2 shared cores (the AVX-512 EPYC of unknown generation in
+/// Benchmarks/MACHINES.md);
 /// 5 epochs give 91.7 %.
 /// All randomness (initial weights, shuffling, flips) comes from the one explicit generator,
 /// so a seed gives the same classifier on any number of threads.

@@ -144,7 +144,7 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
     }()
 
     /// A run that fits a lesson: the default recipe on a narrower U-Net (dim 16: widths 16, 32,
-    /// 64; 2.0 M → 0.66 M parameters, half the step time) with smaller batches (64) and a
+    /// 64; 2.02 M → 0.71 M parameters, half the time per image) with smaller batches (64) and a
     /// higher peak learning rate (2e-3) for two epochs, 1,876 steps: about 30 minutes on 2
     /// cores of a Zen 3 (AVX2), under 15 on a Zen 5 (AVX-512). A shorter EMA (0.995, about
     /// the last 200 steps) suits the shorter run. Chapter 6's README gives what it draws.
@@ -164,8 +164,9 @@ public struct TrainingRecipe: Codable, Equatable, Sendable {
     /// network predicts both ε_θ(x_t, t, y) and ε_θ(x_t, t, ∅) for classifier-free guidance.
     /// Unlike the default it keeps the post's random flips (its committed model has them).
     /// Two epochs (938 steps, its cosine decay over them), the length of Chapter 8's committed
-    /// model: about 1.5 hours on 2 cores of a Zen 3 (measured), 33–45 minutes at Chapter 6's
-    /// step times on a Zen 4. `--epochs 6` trains as long as Chapter 6's model.
+    /// model: 18–21 minutes at Chapter 6's step times on 2 cores of the Zen 5, about an hour at
+    /// its 3.8 s per step on the Zen 3 (Benchmarks/MACHINES.md). `--epochs 6` trains as long as
+    /// Chapter 6's model.
     public static let conditional: TrainingRecipe = {
         var r = improved
         r.name = "conditional"
