@@ -119,7 +119,7 @@ struct Chapter04: ChapterCommand {
                     probe: (predicted: Tensor, eps: Tensor, t: [Int]), metrics: Toy2DMetrics, data: ToyDataset,
                     out: OutputFolder) throws {
         let recipe = trainer.recipe, stepsPerEpoch = trainer.stepsPerEpoch
-        try out.write(csv(x), to: "samples.csv")
+        try out.writePointsCSV(x, to: "samples.csv")
         try out.writeJSON(Summary(recipe: recipe, seed: common.seed, quick: common.quick, steps: trainer.step,
                                   finalLoss: trainer.losses.suffix(stepsPerEpoch).reduce(0, +) / Float(max(1, stepsPerEpoch)),
                                   signalLeftAtT: trainer.diffusion.schedule.sqrtAlphasCumprod.data[recipe.timesteps - 1],
@@ -159,13 +159,4 @@ func printMetrics(_ m: Toy2DMetrics, indent: String = "") {
     print(indent + "share per cluster (%): " + m.shares.map { String(format: "%.1f", 100 * $0) }.joined(separator: " "))
     print(indent + String(format: "within %.1f of a centre: %.1f%%   energy distance %.4f (real data %.4f)",
                           m.radius, 100 * m.withinRadius, m.energyDistance, m.energyDistanceFloor))
-}
-
-/// x,y per row.
-func csv(_ points: Tensor) -> String {
-    var text = "x,y\n"
-    for i in 0..<points.shape[0] {
-        text += String(format: "%.6f,%.6f\n", points.data[2 * i], points.data[2 * i + 1])
-    }
-    return text
 }

@@ -2,15 +2,19 @@
 //
 // The theory seed's second half (Song & Ermon 2019; Song et al. 2021) on the 8 clusters of
 // Chapters 1 and 4, where the true density is known, so every step can be checked:
-//
 //   1. the score ∇ log p(x) of the clusters in closed form, and its field;
-//   2. Langevin dynamics with the exact score: plain Langevin gets the clusters' weights
-//      wrong, annealed Langevin (Algorithm 1) gets them right;
-//   3. learning the score by denoising score matching, and sampling with it;
-//   4. the bridge: Chapter 4's noise predictor is a score, −ε_θ/√(1 − ᾱ_t), so it samples
-//      with Langevin corrector steps and with the probability-flow ODE as well.
+//   2. Langevin dynamics with the exact score: plain Langevin gives the clusters the areas of
+//      their basins, annealed Langevin (Algorithm 1) comes close to their weights, not all the
+//      way (26.7 % for the 30 % cluster, seed 0);
+//   3. learning the score by denoising score matching, and why it works (Theory.swift);
+//   4. the bridge: Chapter 4's noise predictor is a score, −ε_θ/√(1 − ᾱ_t);
+//   5. four samplers, and what the corrector buys at equal passes (CorrectorStudy.swift).
 //
-// The options are in Command.swift, the figures in Figures.swift.
+// The SDE view (the README's "The SDE view in one page"): DDPM's steps with β_t = β(τ)/T, T → ∞,
+// are the VP SDE dx = −½β(τ) x dτ + √β(τ) dw; backwards in time (Anderson 1982) it needs only
+// the score, dx = [−½β(τ) x − β(τ) ∇log p_τ(x)] dτ + √β(τ) dw̄; the probability-flow ODE
+// dx/dτ = −½β(τ)[x + ∇log p_τ(x)] has the same marginals; and ∇log p_τ(x_t) ≈ −ε_θ/√(1 − ᾱ_t).
+// Options: Command.swift; figures: Figures.swift.
 //
 //     swift run -c release Chapter09-ScoreMatching           (the README gives the time)
 
@@ -22,8 +26,10 @@ import TinyTensor
 
 extension Chapter09 {
     /// The lesson, top to bottom: `sigmas` are the noise levels σ_1 > … > σ_L (geometric),
-    /// `eps` the Langevin step size ε at σ_L (both checked by Command.swift).
-    func lesson(_ count: Int, sigmas: [Double], epsilon eps: Double, out: OutputFolder) throws {
+    /// `eps` the Langevin step size ε at σ_L, `study` the corrector study's predictor step counts
+    /// and sampling seeds (all checked by Command.swift).
+    func lesson(_ count: Int, sigmas: [Double], epsilon eps: Double, study: (steps: [Int], seeds: [UInt64]),
+                out: OutputFolder) throws {
         var rng = RandomGenerator(seed: common.seed)
         var results = Results(seed: common.seed, quick: common.quick)
 
@@ -89,6 +95,8 @@ extension Chapter09 {
         // [σ_L, σ_1] for every point, so one network learns every level (the loop: below).
         let data = ToyDatasets.clusters(using: &rng)                                      // [8000, 2]
         let steps = common.value(trainSteps, normal: 8000, quick: 1500)
+        var initial = rng                               // a copy of the generator: `untrained` = s_θ's first weights
+        let untrained = NoiseConditionalScoreMLP(hidden: [width, width, width], rng: &initial)
         let (network, dsmSeconds, finalLoss) = trainScoreNetwork(data.points, steps: steps, batch: batchSize, width: width,
                                                                  sigmaRange: (sigmaLast, sigmaFirst), using: &rng)
         print(String(format: "trained s_θ(x, σ) (%d parameters) for %d steps in %.1f s, final DSM loss %.3f",
@@ -103,6 +111,13 @@ extension Chapter09 {
         }
         try out.writePNG(fieldComparisonFigure(exact: { clusters.score($0, sigma: $1) }, learned: learnedScore, sigmas: fieldSigmas,
                                         learnedName: "learned s_θ(x, σ)"), "learned_field.png")
+        // Why does regressing on −z/σ, the score of the noise kernel, learn ∇ log p_σ? Vincent (2011):
+        // the DSM loss is the explicit one, E‖s_θ − ∇ log p_σ‖², plus a constant (Theory.swift).
+        // Checked on this network and on the same one untrained, with their own generator.
+        var theoryRng = RandomGenerator(seed: common.seed &+ 0x7E9)
+        results.vincent = checkVincent(clusters, networks: [("s_θ untrained", { x, sigma in noGrad { untrained(x, sigma: sigma) } }),
+                                                            ("s_θ trained", learnedScore)],
+                                       sigmas: fieldSigmas, count: common.quick ? 20_000 : 200_000, using: &theoryRng)
 
         // MARK: 4. The bridge: DDPM's noise predictor is a score
         // Chapter 4 trained ε_θ(x_t, t) to guess the noise in x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε. The best
@@ -139,22 +154,24 @@ extension Chapter09 {
         // MARK: 5. Four samplers, one set of numbers
         // (a) annealed Langevin with the learned s_θ; with Chapter 4's ε_θ: (b) DDPM's ancestral
         // sampling (Algorithm 2), (c) the same plus one Langevin corrector step per level
-        // (predictor–corrector), (d) the probability-flow ODE, dx/dτ = −½β(τ)[x + ∇log q_τ(x)],
-        // integrated with Heun's method from N(0, I): no noise at all after x_T. Each is a
-        // `Sampler` (timesteps and one step); one loop runs them all.
+        // (predictor–corrector; step ε = 2α (r‖z‖/‖s_θ‖)², r the "signal-to-noise ratio" of Song
+        // et al.'s Algorithm 5), (d) the probability-flow ODE, dx/dτ = −½β(τ)[x + ∇log q_τ(x)],
+        // integrated with Heun's method from N(0, I) (an Euler step, then the average of the slopes
+        // at its two ends: two passes per step): no noise at all after x_T. Each is a `Sampler`
+        // (timesteps and one step); one loop runs them all.
         let noise = Tensor.randn([count, 2], using: &rng)                                  // x_T  [N, 2]
         let uniform = Tensor.rand([count, 2], low: -8, high: 8, using: &rng)              // [N, 2]
-        var runs: [(name: String, x: Tensor, seconds: Double, passes: Int)] = []
-        func run<S: Sampler>(_ name: String, _ sampler: S, _ model: S.Model, from x: Tensor) {
+        var runs: [(name: String, slug: String, x: Tensor, seconds: Double, passes: Int)] = []
+        func run<S: Sampler>(_ name: String, _ slug: String, _ sampler: S, _ model: S.Model, from x: Tensor) {
             let clock = Stopwatch()
             let x = ddpm.withSamplingWeights { sampler.sample(model, from: x, using: &rng) }
-            runs.append((name, x, clock.seconds, sampler.networkPasses))
+            runs.append((name, slug, x, clock.seconds, sampler.networkPasses))
         }
-        run("annealed Langevin, learned s_θ", annealing, learnedScore, from: uniform)
-        run("DDPM ancestral (Algorithm 2)", DDPMSampler(diffusion), model, from: noise)
-        run("predictor-corrector, r = \(snr)", PredictorCorrectorSampler(diffusion, snr: snr), model, from: noise)
+        run("annealed Langevin, learned s_θ", "annealed-langevin", annealing, learnedScore, from: uniform)
+        run("DDPM ancestral (Algorithm 2)", "ddpm-ancestral", DDPMSampler(diffusion), model, from: noise)
+        run("predictor-corrector, r = \(snr)", "predictor-corrector", PredictorCorrectorSampler(diffusion, snr: snr), model, from: noise)
         let ode = ProbabilityFlowSampler(diffusion, stride: odeStride, solver: .heun)
-        run("probability-flow ODE, Heun, \(ode.timesteps.count - 1) steps", ode, model, from: noise)
+        run("probability-flow ODE, Heun, \(ode.timesteps.count - 1) steps", "probability-flow-ode", ode, model, from: noise)
         for r in runs { try checkFinite(r.x, r.name) }
         print("\n  sampler                                    passes   seconds   within 0.5   energy distance (real data)   shares (%)")
         var panels: [(String, Tensor, Toy2DMetrics)] = []
@@ -168,6 +185,11 @@ extension Chapter09 {
             results.samplers.append(.init(name: r.name, networkPasses: r.passes, metrics: m))
         }
         try out.writePNG(samplersFigure(panels, centres: clusters.floatCentres), "samplers.png")
+        try saveSamples(runs.map { ($0.slug, $0.x) }, out: out)
+
+        // Does the corrector pay for its passes? PC with N predictor steps (2N − 1 passes) against
+        // the reverse sampler with 2N steps (as many passes) and with N, over several sampling seeds.
+        results.correctorStudy = correctorStudy(ddpm, predictorSteps: study.steps, seeds: study.seeds, count: count, snr: snr)
         try save(results, out: out)
     }
 }

@@ -28,6 +28,9 @@ struct Chapter09: ChapterCommand {
     @Option(parsing: .unconditional, help: "Signal-to-noise ratio r of the predictor–corrector sampler's Langevin steps.")
     var snr = 0.16
     @Option(parsing: .unconditional, help: "Grid steps per probability-flow ODE step (Heun; 250/stride steps).") var odeStride = 5
+    @Option(parsing: .unconditional, help: "Predictor steps N of the corrector study, comma-separated (each 1 to T/2 = 125).")
+    var correctorSteps = "25,50,125"
+    @Option(parsing: .unconditional, help: "Sampling seeds of the corrector study, comma-separated.") var correctorSeeds = "0,1,2,3,4"
 
     mutating func run() throws {
         try Bounds.check("--samples", samples ?? 1000, in: 10...100_000)
@@ -51,12 +54,28 @@ struct Chapter09: ChapterCommand {
         guard growth.isEmpty else {
             throw ChapterError("annealed Langevin would diverge with these settings\(growth); lower --epsilon.")
         }
+        // The corrector study compares N predictor steps with 2N plain ones: 2N must fit in T.
+        let T = TrainingRecipe.toyImproved.timesteps
+        let studySteps = try parseList(correctorSteps, option: "--corrector-steps", expects: "whole numbers", example: "25,50,125") { Int($0) }
+        if let bad = studySteps.first(where: { $0 < 1 || 2 * $0 > T }) {
+            throw ChapterError("--corrector-steps \(bad) is out of range: each N must be 1 to \(T / 2), so that the reverse sampler "
+                               + "with 2N steps fits in the T = \(T) steps; e.g. 25,50,125.")
+        }
+        let studySeeds = try parseList(correctorSeeds, option: "--corrector-seeds", expects: "whole numbers", example: "0,1,2") { UInt64($0) }
         let out = try common.start("Chapter09-ScoreMatching")
-        try lesson(common.value(samples, normal: 1000, quick: 300), sigmas: sigmas, epsilon: eps, out: out)
+        try lesson(common.value(samples, normal: 1000, quick: 300), sigmas: sigmas, epsilon: eps,
+                   study: (studySteps, studySeeds), out: out)
     }
 
     // MARK: - Files of the lesson
 
+    /// Each sampler's points as samples-<slug>.csv (x,y per row).
+    func saveSamples(_ samples: [(slug: String, x: Tensor)], out: OutputFolder) throws {
+        for (slug, x) in samples {
+            try out.writePointsCSV(x, to: "samples-\(slug).csv")
+            print("wrote \(out.display("samples-\(slug).csv"))")
+        }
+    }
 
     func save(_ results: Results, out: OutputFolder) throws {
         try out.writeJSON(results, to: "metrics.json")
@@ -75,6 +94,8 @@ struct Results: Encodable {
     var learnedScoreError: [String: Double] = [:]
     var bridgeScoreError: [String: Double] = [:]
     var samplers: [Sampler] = []
+    var vincent: [VincentRow] = []
+    var correctorStudy: [CorrectorStudyRow] = []
 }
 
 /// The largest relative gap between the closed-form score and central differences of log p_σ

@@ -89,7 +89,7 @@ func langevinFigure(target: Tensor, plain: Tensor, annealed: Tensor, centres: [(
 /// The four samplers' points with their numbers.
 func samplersFigure(_ panels: [(String, Tensor, Toy2DMetrics)], centres: [(x: Float, y: Float)]) -> Figure {
     let fig = Figure(rows: 1, cols: panels.count, panelWidth: 400, panelHeight: 430)
-    fig.title = "Four samplers of the 8 clusters (numbers: within 0.5 of a centre, energy distance, and real data's)"
+    fig.title = "Four samplers of the 8 clusters (numbers: within 0.5 of a centre, energy distance and, in brackets, the score of real data)"
     for (i, (name, x, m)) in panels.enumerated() {
         pointsPanel(fig[0, i], x, centres: centres, title: name,
                     subtitle: String(format: "in 0.5: %.1f %%   ED %.4f (%.4f)", 100 * m.withinRadius,

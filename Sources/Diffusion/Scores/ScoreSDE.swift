@@ -24,8 +24,10 @@ extension GaussianDiffusion {
 public enum ODESolver: String, CaseIterable, Codable, Sendable {
     /// x ← x − Δτ f(x, τ): one network pass per step.
     case euler
-    /// Euler, then the slope again at the end point and the average of the two
-    /// (Heun's method, second order): two passes per step.
+    /// Heun's method (second order; Karras et al. 2022, Algorithm 1, take it in σ, here it is in τ):
+    /// the Euler step as a predictor, x_E = x − Δτ f(x, τ), then the slope again at its end and
+    /// the step taken with the average of the two (the trapezoid rule),
+    /// x ← x − ½Δτ [f(x, τ) + f(x_E, τ − Δτ)]: two passes per step, error O(Δτ²) against Euler's O(Δτ).
     case heun
 }
 
@@ -56,6 +58,7 @@ public struct ProbabilityFlowSampler: Sampler {
         timesteps = grid
     }
 
+    /// One per Euler step or two per Heun step, plus one for the final x̂_0.
     public var networkPasses: Int { (solver == .heun ? 2 : 1) * (timesteps.count - 1) + 1 }
 
     /// f(x, t) = dx/dτ at step index t.
@@ -83,31 +86,56 @@ public struct ProbabilityFlowSampler: Sampler {
 }
 
 /// Predictor–corrector sampling (Song et al. 2021, Appendix G: Algorithm 3, PC sampling for the
-/// VP SDE, with the Langevin corrector of Algorithm 5): after each ancestral step
-/// to x_{t−1} (Algorithm 2 of DDPM, the predictor), a few Langevin steps at that noise level with
-/// the score −ε_θ/√(1 − ᾱ) (the corrector), their size set by a signal-to-noise ratio r:
+/// VP SDE, with the Langevin corrector of Algorithm 5): after each predictor step to the next
+/// noise level, `correctorSteps` Langevin steps at that level with the score −ε_θ/√(1 − ᾱ)
+/// (the corrector), their size set by the "signal-to-noise ratio" r (`snr`):
 ///
-///     g = ∇ log q_{t−1}(x),  z ~ N(0, I),  ε = 2 α_{t−1} (r ‖z‖ / ‖g‖)²
+///     g = ∇ log q_s(x) ≈ −ε_θ(x, s)/√(1 − ᾱ_s),  z ~ N(0, I),  ε = 2 α_s (r ‖z‖ / ‖g‖)²
 ///     x ← x + ε g + √(2ε) z
 ///
-/// (‖·‖: the per-sample norms averaged over the batch, as in the paper's code; α = 1 − β.)
-/// The corrector pulls points that the coarse predictor left off the data's manifold
-/// back towards regions of high density.
+/// r is named for what it fixes: the step's drift against the noise it adds,
+/// ε‖g‖ / (√(2ε)‖z‖) = r √α_s ≈ r (exactly r for the VE SDE, where α = 1). On a Gaussian of
+/// variance v, where ‖g‖ ≈ ‖z‖/√v, the step is ε ≈ 2 r² v: a small fraction (5 % for r = 0.16)
+/// of the level's variance.
+///
+/// How this differs from the paper (and from its code, score_sde's `LangevinCorrector` and
+/// `get_pc_sampler`):
+/// - the predictor is DDPM's ancestral step (Algorithm 2 of DDPM, `pSample`, variance β̃_t by
+///   default), not Algorithm 3's reverse-diffusion step x' = (2 − √(1 − β)) x + β s_θ + √β z;
+///   with `steps` (a sub-sequence of the grid) it is the respaced ancestral step
+///   (`respacedDDPMStep`, Nichol & Dhariwal 2021);
+/// - ‖·‖ is the per-sample L2 norm averaged over the batch, as in the code (the paper writes
+///   ‖z‖₂/‖g‖₂ of one sample), so one ε serves the whole batch;
+/// - α_s = 1 − β_s of the level s being corrected (Algorithm 5's α_i); on a respaced grid the
+///   respaced chain's α' = ᾱ_s / ᾱ_{s'}, s' the next grid level below s (as the code's α of an
+///   SDE discretised with N steps);
+/// - the order is the paper's (predictor, then corrector at the new level): no corrector at x_T,
+///   none after the last step to x_0. The code runs the corrector first, at the same level.
+/// Network passes: N predictor steps + `correctorSteps` × (N − 1).
 public struct PredictorCorrectorSampler: Sampler {
     public let diffusion: GaussianDiffusion
     public let correctorSteps: Int
     public let snr: Double
     public let variance: ReverseVariance
+    /// The levels the predictor visits, descending (default: every step index T − 1, …, 0).
     public let timesteps: [Int]
 
-    public init(_ diffusion: GaussianDiffusion, correctorSteps: Int = 1, snr: Double = 0.16,
+    /// - Parameter steps: a strictly decreasing sub-sequence of 0..<T for fewer predictor steps
+    ///   (respaced ancestral steps, posterior variance only); nil for all T.
+    public init(_ diffusion: GaussianDiffusion, steps: [Int]? = nil, correctorSteps: Int = 1, snr: Double = 0.16,
                 variance: ReverseVariance = .posterior) {
         precondition(correctorSteps >= 0 && snr > 0, "PredictorCorrectorSampler: needs correctorSteps >= 0 and snr > 0")
+        let grid = steps ?? Array((0..<diffusion.timesteps).reversed())
+        precondition(!grid.isEmpty && zip(grid, grid.dropFirst()).allSatisfy { $0 > $1 }
+                     && grid.first! < diffusion.timesteps && grid.last! >= 0,
+                     "PredictorCorrectorSampler: steps must be strictly decreasing, in 0..<\(diffusion.timesteps)")
+        precondition(steps == nil || variance == .posterior,
+                     "PredictorCorrectorSampler: respaced steps use the posterior variance")
         self.diffusion = diffusion
         self.correctorSteps = correctorSteps
         self.snr = snr
         self.variance = variance
-        timesteps = Array((0..<diffusion.timesteps).reversed())
+        timesteps = grid
     }
 
     public var networkPasses: Int { timesteps.count + correctorSteps * (timesteps.count - 1) }
@@ -124,16 +152,22 @@ public struct PredictorCorrectorSampler: Sampler {
         return total / Double(Swift.max(b, 1))
     }
 
+    /// The level after step index i (−1: the clean x_0).
+    func level(after i: Int) -> Int { i + 1 < timesteps.count ? timesteps[i + 1] : -1 }
+
     public func step(_ model: NoisePredictor, x: Tensor, index i: Int, using rng: inout RandomGenerator) -> Tensor {
-        let t = timesteps[i]
-        var x = diffusion.pSample(model, x: x, t: t, variance: variance, using: &rng)   // predictor: x_{t−1}  [B, ...]
-        guard t > 0 else { return x }
-        let alpha = diffusion.schedule.doubleArrays.alphas[t - 1]
-        for _ in 0..<correctorSteps {                                                 // corrector at level t − 1
-            let g = diffusion.score(model, x: x, t: t - 1)                            // [B, ...]
+        let t = timesteps[i], s = level(after: i)
+        var x = s == t - 1                                                            // predictor: x_s  [B, ...]
+            ? diffusion.pSample(model, x: x, t: t, variance: variance, using: &rng)
+            : diffusion.respacedDDPMStep(model, x: x, t: t, tPrev: s, using: &rng)
+        guard s >= 0 else { return x }
+        let below = level(after: i + 1), arrays = diffusion.schedule.doubleArrays
+        let alpha = below == s - 1 ? arrays.alphas[s] : diffusion.alphaBar(s) / diffusion.alphaBar(below)   // α_s
+        for _ in 0..<correctorSteps {                                                 // corrector at level s
+            let g = diffusion.score(model, x: x, t: s)                                // [B, ...]
             let z = Tensor.randn(x.shape, using: &rng)                                // [B, ...]
             let ratio = snr * meanNorm(z) / Swift.max(meanNorm(g), 1e-12)
-            let epsilon = 2 * alpha * ratio * ratio
+            let epsilon = 2 * alpha * ratio * ratio                                   // ε = 2α (r‖z‖/‖g‖)²
             x = noGrad { x + Float(epsilon) * g + Float((2 * epsilon).squareRoot()) * z }
         }
         return x
