@@ -88,9 +88,9 @@ struct AblationSummary {
     }
     var within: String { AblationSummary.spread(metrics.map { 100 * $0.withinRadius }, "%.1f%%") }
     var energy: String {
-        let floors = metrics.map(\.energyDistanceFloor)
+        let realData = metrics.map(\.energyDistanceFloor)
         return AblationSummary.spread(metrics.map(\.energyDistance), "%.3f")
-            + String(format: " (%.3f–%.3f)", floors.min() ?? 0, floors.max() ?? 0)
+            + String(format: " (%.3f–%.3f)", realData.min() ?? 0, realData.max() ?? 0)
     }
     var shares: String {
         let all = metrics.flatMap { $0.shares.map { 100 * $0 } }

@@ -80,7 +80,7 @@ func scatterPanel(_ ax: Axes, _ points: Tensor, centres: [(x: Float, y: Float)],
 func samplesFigure(samples: Tensor, data: Tensor, centres: [(x: Float, y: Float)], metrics: Toy2DMetrics) -> Figure {
     let fig = Figure(rows: 1, cols: 1, panelWidth: 560, panelHeight: 560)
     scatterPanel(fig[0, 0], samples, centres: centres,
-                 title: String(format: "%d samples over the data: %.1f%% within 0.5, ED %.3f (floor %.3f)",
+                 title: String(format: "%d samples over the data: %.1f%% within 0.5, ED %.3f (real data %.3f)",
                                samples.shape[0], 100 * metrics.withinRadius, metrics.energyDistance,
                                metrics.energyDistanceFloor),
                  background: data)
@@ -123,10 +123,10 @@ func ablationFigure(title: String, results: [(name: String, samples: Tensor, met
         let n = Double(max(1, r.metrics.count))
         let within = r.metrics.map(\.withinRadius).reduce(0, +) / n
         let energy = r.metrics.map(\.energyDistance).reduce(0, +) / n
-        let floor = r.metrics.map(\.energyDistanceFloor).reduce(0, +) / n
+        let realData = r.metrics.map(\.energyDistanceFloor).reduce(0, +) / n
         scatterPanel(fig[i / columns, i % columns], r.samples, centres: centres, title: r.name, size: 1.4)
-        fig[i / columns, i % columns].xLabel = String(format: "in 0.5: %.1f%%   ED %.3f (floor %.3f)",
-                                                      100 * within, energy, floor)
+        fig[i / columns, i % columns].xLabel = String(format: "in 0.5: %.1f%%   ED %.3f (real data %.3f)",
+                                                      100 * within, energy, realData)
     }
     for i in results.count..<rows * columns {          // the last row's empty places stay blank
         fig[i / columns, i % columns].showAxes = false
