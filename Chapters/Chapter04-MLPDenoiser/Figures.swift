@@ -125,7 +125,7 @@ func ablationFigure(title: String, results: [(name: String, samples: Tensor, met
         let energy = r.metrics.map(\.energyDistance).reduce(0, +) / n
         let realData = r.metrics.map(\.energyDistanceFloor).reduce(0, +) / n
         scatterPanel(fig[i / columns, i % columns], r.samples, centres: centres, title: r.name, size: 1.4)
-        fig[i / columns, i % columns].xLabel = String(format: "in 0.5: %.1f%%   ED %.3f (real data %.3f)",
+        fig[i / columns, i % columns].xLabel = String(format: "in 0.5: %.1f%%   ED %.3f (floor %.3f)",
                                                       100 * within, energy, realData)
     }
     for i in results.count..<rows * columns {          // the last row's empty places stay blank
