@@ -28,6 +28,8 @@ struct Chapter08: ChapterCommand {
     var clip = false
     @Flag(help: "Only redraw <output>/tradeoff.png from <output>/metrics.json (after editing the figure), without sampling.")
     var replot = false
+    @Flag(help: "Score the saved samples-w*/samples-s* files again (after changing the judge) and rewrite metrics.json and tradeoff.png, without sampling.")
+    var rescore = false
 
     /// The options, checked.
     struct Settings {
@@ -49,6 +51,7 @@ struct Chapter08: ChapterCommand {
         try Bounds.check("--classifier-epochs", classifierEpochs ?? 3, in: 1...50)
         let out = try common.start("Chapter08-Guidance")
         if replot { return try redrawTradeoff(out) }
+        if rescore { return try rescoreSavedSamples(out) }
         try lesson(settings, out: out)
     }
 
@@ -102,9 +105,9 @@ struct Chapter08: ChapterCommand {
         let test = evaluation.test
         let defects = SampleDefect.of(images: test.images(Array(0..<test.count)))     // [count]
         let empty = defects.filter { $0 == .empty }.count, burnt = defects.filter { $0 == .saturated }.count
-        print("a sample is defective, never a class, if it is empty (fewer than \(SampleDefect.minimumForeground) pixels above "
-              + "\(SampleDefect.foregroundLevel)) or saturated (over \(Int(100 * SampleDefect.maximumSaturatedFraction)) % of pixels beyond "
-              + "±\(SampleDefect.saturationLevel)); of the \(test.count) real test images \(empty) are empty and \(burnt) saturated")
+        print("a sample is defective, never a class, if fewer than \(SampleDefect.minimumForeground) (empty) or more than "
+              + "\(SampleDefect.maximumForeground) (saturated) of its pixels are above \(SampleDefect.foregroundLevel); "
+              + "of the \(test.count) real test images \(empty) are empty and \(burnt) saturated")
         return Double(empty + burnt) / Double(test.count)
     }
 

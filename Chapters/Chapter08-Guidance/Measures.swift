@@ -155,6 +155,44 @@ extension Chapter08 {
         print("wrote \(out.display("tradeoff.png")) from \(summary.rows.count) rows of metrics.json")
     }
 
+    /// `--rescore`: every row of metrics.json measured again from its saved samples (the images
+    /// and the labels asked for), so a changed judge needs no new sampling; the rows, the
+    /// judge's numbers and tradeoff.png are rewritten, the run's record stays.
+    func rescoreSavedSamples(_ out: OutputFolder) throws {
+        out.record = nil
+        let url = out.path("metrics.json")
+        let old: Summary
+        do { old = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url)) } catch {
+            throw ChapterError("cannot read \(url.path) (\(error.localizedDescription)); run the chapter without --rescore first.")
+        }
+        let evaluation = try loadEvaluator()
+        let realAccuracy = judgeRealImages(evaluation)
+        let realDefective = judgeDefectRule(evaluation)
+        var rows: [Row] = []
+        for row in old.rows {
+            let name = String(format: row.guidance == "classifier-free" ? "samples-w%g" : "samples-s%g", row.scale)
+            if row.guidance == "classifier", row.scale == 0, let unguided = rows.first(where: { $0.guidance == "classifier-free" && $0.scale == 0 }) {
+                rows.append(unguided.relabelled("classifier"))
+                continue
+            }
+            let file = out.path(name + ".safetensors")
+            let tensors: [String: Tensor]
+            do { tensors = Dictionary(uniqueKeysWithValues: try SafeTensors.read(file).tensors.map { ($0.name, $0.tensor) }) } catch {
+                throw ChapterError("cannot read \(file.path) (\(error)); run the chapter without --rescore to sample it again.")
+            }
+            guard let images = tensors["images"], let labels = tensors["labels"], images.shape.count == 4,
+                  labels.shape == [images.shape[0]] else {
+                throw ChapterError("\(file.path) does not hold images [N, 1, 28, 28] and labels [N]; run the chapter without --rescore.")
+            }
+            rows.append(measure(row.guidance, row.scale, images, asked: labels.data.map { Int($0) }, evaluation, seconds: 0))
+        }
+        try tradeoffFigure(rows).writePNG(to: out.file("tradeoff.png"))
+        try out.writeJSON(Summary(source: old.source, samplesPerScale: old.samplesPerScale, ddimSteps: old.ddimSteps, clipped: old.clipped,
+                                  realClassAccuracy: realAccuracy[0], realClassAccuracyAsDrawn: realAccuracy[1],
+                                  realDefective: realDefective, rows: rows), to: "metrics.json")
+        print("wrote \(out.display("metrics.json")) and \(out.display("tradeoff.png")) from \(rows.count) rows of saved samples")
+    }
+
     /// The noisy-image classifier from <output>/noisy_classifier.safetensors, trained (and saved)
     /// first when it is missing or `--train-classifier` asks; its accuracy at a few t printed.
     func noisyClassifier(_ d: GaussianDiffusion, out: OutputFolder) throws -> NoisyFashionClassifier {

@@ -68,6 +68,10 @@ import TinyTensor
         #expect(again.stdout.contains("loaded") && !again.stdout.contains("training the noisy-image classifier"))
         #expect(try Data(contentsOf: run.output.appendingPathComponent("metrics.json")) == before)
         #expect(!String(decoding: before, as: UTF8.self).contains("clipped"))
+        // --rescore measures the saved samples again: the same metrics.json as the run that drew them.
+        let rescored = try ChapterRunner.run(Self.name, ["--quick", "--rescore"], output: run.output)
+        #expect(rescored.status == 0, "stderr: \(rescored.stderr)")
+        #expect(try Data(contentsOf: run.output.appendingPathComponent("metrics.json")) == before)
 
         // --replot redraws the same tradeoff.png from metrics.json and leaves the run's record alone.
         let figure = try Data(contentsOf: run.output.appendingPathComponent("tradeoff.png"))
