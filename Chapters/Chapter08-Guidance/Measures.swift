@@ -113,6 +113,7 @@ func measure(_ guidance: String, _ scale: Double, _ x: Tensor, asked: [Int], _ e
     let predictedAsDrawn = zip(asDrawn, defects).map { $1 == nil ? $0 : -1 }
     let garments = defects.indices.filter { defects[$0] == nil }
     let accuracy = fractionRight(predicted: predicted, labels: asked)
+    let accuracyAsDrawn = fractionRight(predicted: predictedAsDrawn, labels: asked)
     let garmentAccuracy = fractionRight(predicted: garments.map { predicted[$0] }, labels: garments.map { asked[$0] })
     let count = { (defect: SampleDefect) in Double(defects.filter { $0 == defect }.count) / Double(n) }
     let (empty, burnt) = (count(.empty), count(.saturated))
@@ -124,13 +125,13 @@ func measure(_ guidance: String, _ scale: Double, _ x: Tensor, asked: [Int], _ e
     let byClass = perClassAccuracy(predicted: predicted, labels: asked)
     print("  " + guidance.padding(toLength: 16, withPad: " ", startingAt: 0)
           + String(format: "scale %5.1f   accuracy %5.1f %% (as drawn %5.1f %%, of the garments %5.1f %%)   defective %4.1f %% (empty %.1f, saturated %.1f)",
-                   scale, 100 * accuracy, 100 * fractionRight(predicted: predictedAsDrawn, labels: asked), 100 * garmentAccuracy,
+                   scale, 100 * accuracy, 100 * accuracyAsDrawn, 100 * garmentAccuracy,
                    100 * (empty + burnt), 100 * empty, 100 * burnt)
           + "\n" + String(repeating: " ", count: 18)
           + String(format: "FID %7.2f (real data %.2f)   pixels beyond ±1.1 %5.2f %%   %5.1f s", report.fid, report.realData, 100 * saturated, seconds)
           + "\n" + String(repeating: " ", count: 18) + "weakest: " + weakest(byClass))
     return Row(guidance: guidance, scale: scale, accuracy: accuracy,
-               accuracyAsDrawn: fractionRight(predicted: predictedAsDrawn, labels: asked), garmentAccuracy: garmentAccuracy,
+               accuracyAsDrawn: accuracyAsDrawn, garmentAccuracy: garmentAccuracy,
                defective: empty + burnt, empty: empty, saturatedImages: burnt, fid: report.fid, floor: report.realData,
                saturated: saturated, shares: shares, classAccuracy: byClass, classDefective: classDefective)
 }
@@ -146,13 +147,17 @@ extension Chapter08 {
     /// `--replot`: tradeoff.png again from the rows a finished run wrote to metrics.json.
     func redrawTradeoff(_ out: OutputFolder) throws {
         out.record = nil                                                  // the run's own record stays
-        let url = out.url.appendingPathComponent("metrics.json")
-        let summary: Summary
-        do { summary = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url)) } catch {
-            throw ChapterError("cannot read \(url.path) (\(error.localizedDescription)); run the chapter without --replot first.")
-        }
+        let summary = try savedSummary(out, flag: "--replot")
         try tradeoffFigure(summary.rows).writePNG(to: out.file("tradeoff.png"))
         print("wrote \(out.display("tradeoff.png")) from \(summary.rows.count) rows of metrics.json")
+    }
+
+    /// The metrics.json a finished run wrote, for `--replot` and `--rescore`.
+    func savedSummary(_ out: OutputFolder, flag: String) throws -> Summary {
+        let url = out.path("metrics.json")
+        do { return try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url)) } catch {
+            throw ChapterError("cannot read \(url.path) (\(error.localizedDescription)); run the chapter without \(flag) first.")
+        }
     }
 
     /// `--rescore`: every row of metrics.json measured again from its saved samples (the images
@@ -160,11 +165,7 @@ extension Chapter08 {
     /// judge's numbers and tradeoff.png are rewritten, the run's record stays.
     func rescoreSavedSamples(_ out: OutputFolder) throws {
         out.record = nil
-        let url = out.path("metrics.json")
-        let old: Summary
-        do { old = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url)) } catch {
-            throw ChapterError("cannot read \(url.path) (\(error.localizedDescription)); run the chapter without --rescore first.")
-        }
+        let old = try savedSummary(out, flag: "--rescore")
         let evaluation = try loadEvaluator()
         let realAccuracy = judgeRealImages(evaluation)
         let realDefective = judgeDefectRule(evaluation)
